@@ -1,0 +1,137 @@
+package io.vlmrl.data;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The built-in visual reasoning task: rendered scenes of coloured shapes with counting,
+ * comparison, spatial and arithmetic questions.
+ *
+ * <p>Problem {@code i} of a split is a pure function of (config, split, i). Train and held-out are
+ * disjoint by content: every candidate (scene, question) is hashed, the hash decides which split
+ * owns it, and each split's seed stream skips candidates owned by the other. So no held-out
+ * problem is ever seen in training, even though small scenes repeat.
+ */
+public final class BuiltinTask {
+    /** Candidates tried per problem before giving up; with 10% held out about 10 are needed. */
+    private static final int MAX_ATTEMPTS = 100_000;
+
+    private final TaskConfig config;
+    private final SceneSampler sampler;
+    private final QuestionWriter writer = new QuestionWriter();
+    private final SceneRenderer renderer;
+    private final List<QuestionType> types;
+
+    public BuiltinTask(TaskConfig config) {
+        this.config = config;
+        this.sampler = new SceneSampler(config.gridSize());
+        this.renderer = new SceneRenderer(config.imageSize());
+        this.types = List.copyOf(config.questionTypes());
+    }
+
+    public TaskConfig config() {
+        return config;
+    }
+
+    /** Problem number {@code index} of a split; the same arguments always give the same problem. */
+    public Problem problem(Split split, long index) {
+        if (index < 0) {
+            throw new IllegalArgumentException("index must be >= 0, got " + index);
+        }
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            Random rng = new Random(mix(config.seed(), split.ordinal(), index, attempt));
+            int difficulty = config.minDifficulty() + rng.nextInt(config.maxDifficulty() - config.minDifficulty() + 1);
+            QuestionType type = types.get(rng.nextInt(types.size()));
+            Scene scene = sampler.sample(rng, difficulty);
+            Optional<QuestionWriter.Question> question = writer.write(scene, type, rng);
+            if (question.isEmpty() || splitOf(scene, question.get().text()) != split) {
+                continue;
+            }
+            QuestionWriter.Question q = question.get();
+            return new Problem(renderer.render(scene), q.text(), q.answer(), type.id(), difficulty,
+                    ResponseFormat.withReasoning(q.reasoning(), q.answer()));
+        }
+        throw new IllegalStateException("no " + split + " problem found after " + MAX_ATTEMPTS
+                + " candidates for index " + index + "; the task configuration leaves too few distinct problems");
+    }
+
+    /** The first {@code size} problems of a split as a {@link Dataset}; problems are generated on demand. */
+    public Dataset dataset(Split split, int size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("size must be >= 0, got " + size);
+        }
+        return new Dataset() {
+            @Override
+            public String name() {
+                return "builtin-" + split.name().toLowerCase(java.util.Locale.ROOT);
+            }
+
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public Problem get(int index) {
+                java.util.Objects.checkIndex(index, size);
+                return problem(split, index);
+            }
+        };
+    }
+
+    /**
+     * Every word that the task's questions and worked responses use, in a fixed order, for building
+     * the model's word tokenizer. Words are separated by single spaces in all task text.
+     */
+    public static List<String> vocabulary() {
+        Set<String> words = new LinkedHashSet<>();
+        words.addAll(List.of("how", "many", "are", "there", "more", "than", "what", "colour", "is", "the",
+                "shape", "shapes", "and", "in", "total", "?", ResponseFormat.ANSWER_KEYWORD, "yes", "no"));
+        for (ShapeColor c : ShapeColor.values()) {
+            words.add(c.word());
+        }
+        for (ShapeKind k : ShapeKind.values()) {
+            words.add(k.word());
+            words.add(k.plural());
+        }
+        for (Scene.Direction d : Scene.Direction.values()) {
+            words.add(d.word());
+        }
+        // Counts and sums of two counts: at most twice the largest number of shapes.
+        for (int n = 0; n <= 2 * TaskConfig.Difficulty.maxShapes(TaskConfig.MAX_LEVEL); n++) {
+            words.add(Integer.toString(n));
+        }
+        return List.copyOf(new ArrayList<>(words));
+    }
+
+    private Split splitOf(Scene scene, String question) {
+        long hash = fnv1a64((scene.describe() + "|" + question).getBytes(StandardCharsets.UTF_8));
+        return Math.floorMod(mix(hash, 0, 0, 0), 100) < config.heldOutPercent() ? Split.HELD_OUT : Split.TRAIN;
+    }
+
+    private static long fnv1a64(byte[] bytes) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : bytes) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    /** Combines the inputs into one well-spread 64-bit seed (SplitMix64 finaliser). */
+    private static long mix(long a, long b, long c, long d) {
+        long z = a;
+        for (long v : new long[] {b, c, d}) {
+            z = (z ^ v) * 0x9e3779b97f4a7c15L + 0x632be59bd9b4e019L;
+            z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+            z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+            z ^= z >>> 31;
+        }
+        return z;
+    }
+}
