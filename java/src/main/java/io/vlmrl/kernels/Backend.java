@@ -1,0 +1,30 @@
+package io.vlmrl.kernels;
+
+import java.util.Locale;
+
+/** Which implementation computes the log-probs and the policy loss. */
+public enum Backend {
+    /** The fused native kernels (C++/OpenMP on CPU tensors, CUDA on CUDA tensors). */
+    FUSED,
+    /** Plain LibTorch ops with autograd: the reference ("eager peer"), any float dtype. */
+    EAGER;
+
+    /**
+     * Parses {@code fused} or {@code eager} (case-insensitive).
+     *
+     * @throws IllegalArgumentException for any other name
+     */
+    public static Backend parse(String name) {
+        for (Backend b : values()) {
+            if (b.name().equalsIgnoreCase(name)) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("kernels: expected 'fused' or 'eager', got '" + name + "'");
+    }
+
+    /** The configuration name: {@code fused} or {@code eager}. */
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
