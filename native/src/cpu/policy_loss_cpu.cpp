@@ -1,0 +1,480 @@
+/*
+ * Fused clipped policy loss, forward and backward in one pass, CPU (OpenMP).
+ * The formulas are in vlmrl/policy_loss.h and ALGORITHMS.md.
+ *
+ * Layout of the work, chosen for determinism and bandwidth:
+ *  1. A cheap pass over the mask counts L_i per response and turns the caller's
+ *     denominators into per-response aggregation weights ([B] doubles).
+ *  2. The flat token range is cut into fixed chunks of kChunk tokens (independent
+ *     of the thread count); each chunk is split at row boundaries into segments so
+ *     per-response values (weights, lambda, a per-response advantage) are loop
+ *     constants, and each segment is one branch-free, vectorised loop specialised
+ *     (templates) on the options that change which inputs exist.
+ *  3. Chunk partial sums are doubles, reduced serially in chunk order: the results
+ *     are bitwise identical for any OMP_NUM_THREADS.
+ */
+#include <omp.h>
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "cpu_math.h"
+#include "internal.h"
+#include "vlmrl/policy_loss.h"
+
+using vlmrl::cpu::fast_exp;
+using vlmrl::cpu::is_finite;
+using vlmrl::cpu::normal_cdf;
+
+namespace {
+
+/* Tokens per chunk: large enough to amortise the per-chunk overhead, small enough
+ * to balance 4M tokens over many threads. Never depends on the thread count. */
+constexpr int64_t kChunk = 8192;
+
+/* How eps_high is obtained for a token (only AAAC with a per-token advantage needs
+ * it per token; otherwise it is one value per response). */
+enum EpsHighKind { kEpsPerRow = 0, kEpsAaacMinMax = 1, kEpsAaacZscore = 2 };
+
+/* Which entropy arrays exist. */
+enum EntropyKind { kNoEntropy = 0, kEntropyIn = 1, kEntropyInAndGrad = 2 };
+
+/* Everything a segment loop reads, resolved once per call. */
+struct Inputs {
+    const vlmrl_policy_loss_config* cfg;
+    const float* logp;
+    const float* old;
+    const float* adv;
+    const uint8_t* mask;
+    const float* ref;
+    const float* kl_weight;
+    const float* entropy;
+    float* grad_logp;
+    float* grad_entropy;
+    const double* pg_weight;  // [B] aggregation weight of the policy and entropy terms
+    const double* kl_weight_agg;  // [B] aggregation weight of the KL term
+};
+
+/* Sums over one chunk (or, after the serial reduction, the whole call). */
+struct Partial {
+    double pg_loss = 0, kl_loss = 0, entropy_loss = 0;
+    double sum_ppo_kl = 0, sum_kl = 0, sum_eps_high = 0, sum_ratio = 0, sum_entropy = 0;
+    int64_t n_valid = 0, n_clip_upper = 0, n_clip_lower = 0, n_dual_clip = 0;
+    int64_t nonfinite_count = 0;
+    int64_t first_nonfinite = -1;
+    int32_t first_nonfinite_input = -1;
+};
+
+/* eps_high of AAAC for advantage a (ALGORITHMS.md "AAAC"); no clamp of the normalised
+ * advantage, which lies in [0, 1] when the statistics cover the token. */
+inline float aaac_eps_high(float a, int32_t norm, float stat_a, float stat_b, float eps_min,
+                           float eps_max) {
+    float normalized;
+    if (norm == VLMRL_AAAC_MINMAX) {
+        const float range = stat_b - stat_a;
+        normalized = range > 0.0f ? (a - stat_a) / range : 0.5f;
+    } else {
+        normalized = stat_b > 0.0f ? normal_cdf((a - stat_a) / stat_b) : 0.5f;
+    }
+    return eps_min + (eps_max - eps_min) * normalized;
+}
+
+inline float row_eps_high(const vlmrl_policy_loss_config& cfg, float a) {
+    if (cfg.clip_mode != VLMRL_CLIP_AAAC) return cfg.eps_high;
+    return aaac_eps_high(a, cfg.aaac_norm, cfg.adv_stat_a, cfg.adv_stat_b, cfg.aaac_eps_min,
+                         cfg.aaac_eps_max);
+}
+
+/* The first non-finite input of a valid token, as a VLMRL_INPUT_* id, or -1 (scalar
+ * re-check, only run on chunks whose vector loop counted a non-finite token). */
+int32_t first_bad_input(const Inputs& in, int64_t row, int64_t k) {
+    const vlmrl_policy_loss_config& cfg = *in.cfg;
+    const bool kl_on = cfg.kl_mode != VLMRL_KL_NONE;
+    if (!is_finite(in.logp[k])) return VLMRL_INPUT_LOGP;
+    if (!is_finite(in.old[k])) return VLMRL_INPUT_OLD;
+    if (!is_finite(in.adv[cfg.adv_per_token ? k : row])) return VLMRL_INPUT_ADV;
+    if (kl_on && !is_finite(in.ref[k])) return VLMRL_INPUT_REF;
+    if (in.entropy != nullptr && !is_finite(in.entropy[k])) return VLMRL_INPUT_ENTROPY;
+    if (kl_on && in.kl_weight != nullptr && !is_finite(in.kl_weight[row])) return VLMRL_INPUT_KL_WEIGHT;
+    return -1;
+}
+
+/*
+ * Tokens [begin, end) of response `row`: writes grad_logp (and grad_entropy) and adds
+ * this segment's sums to `out`. Branch-free per token; masked or non-finite tokens
+ * are computed on zeros and then selected away.
+ */
+template <bool kAdvPerToken, int kEps, int kKl, int kEntropy>
+void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Partial& out) {
+    const vlmrl_policy_loss_config& cfg = *in.cfg;
+    const float* __restrict logp = in.logp;
+    const float* __restrict old = in.old;
+    const float* __restrict adv = in.adv;
+    const uint8_t* __restrict mask = in.mask;
+    const float* __restrict ref = in.ref;
+    const float* __restrict entropy = in.entropy;
+    float* __restrict grad_logp = in.grad_logp;
+    float* __restrict grad_entropy = in.grad_entropy;
+
+    // Per-response constants.
+    const float row_adv = kAdvPerToken ? 0.0f : adv[row];
+    const float row_lambda = (kKl != VLMRL_KL_NONE && in.kl_weight != nullptr) ? in.kl_weight[row] : 1.0f;
+    const bool row_inputs_finite = (kAdvPerToken || is_finite(row_adv)) && is_finite(row_lambda);
+    const float lambda = row_inputs_finite ? row_lambda : 0.0f;  // a bad row has no valid token
+    const float row_eps = (!kAdvPerToken && row_inputs_finite) ? row_eps_high(cfg, row_adv) : cfg.eps_high;
+    const double pg_w = in.pg_weight[row];
+    const double kl_w = in.kl_weight_agg[row];
+    const float pg_wf = static_cast<float>(pg_w);
+    const float kl_grad_scale = static_cast<float>(static_cast<double>(cfg.kl_beta) * kl_w * lambda);
+    const float entropy_grad = static_cast<float>(-static_cast<double>(cfg.entropy_coef) * pg_w);
+
+    const float lr_clamp = cfg.logratio_clamp;
+    const float kl_clamp = cfg.kl_clamp;
+    const float k3_clamp = cfg.k3_clamp;
+    const float lower_bound = 1.0f - cfg.eps_low;
+    const bool dual_on = cfg.dual_clip != 0;
+    const float dual_c = cfg.dual_clip_c;
+    const float aaac_a = cfg.adv_stat_a, aaac_b = cfg.adv_stat_b;
+    const float aaac_min = cfg.aaac_eps_min, aaac_max = cfg.aaac_eps_max;
+
+    double s_pg = 0, s_kl = 0, s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
+    int64_t n_valid = 0, n_upper = 0, n_lower = 0, n_dual = 0, n_bad = 0;
+
+#pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_upper, \
+                               n_lower, n_dual, n_bad)
+    for (int64_t k = begin; k < end; ++k) {
+        const bool in_mask = mask[k] != 0;
+        float lp = logp[k];
+        float lo = old[k];
+        float a = kAdvPerToken ? adv[k] : row_adv;
+        float r = kKl != VLMRL_KL_NONE ? ref[k] : 0.0f;
+        float h = kEntropy != kNoEntropy ? entropy[k] : 0.0f;
+        bool finite = row_inputs_finite & is_finite(lp) & is_finite(lo);
+        if (kAdvPerToken) finite = finite & is_finite(a);
+        if (kKl != VLMRL_KL_NONE) finite = finite & is_finite(r);
+        if (kEntropy != kNoEntropy) finite = finite & is_finite(h);
+        const bool valid = in_mask & finite;
+        n_bad += (in_mask & !finite) ? 1 : 0;
+        // Compute on zeros where invalid so no NaN/Inf reaches the arithmetic below.
+        lp = valid ? lp : 0.0f;
+        lo = valid ? lo : 0.0f;
+        a = valid ? a : 0.0f;
+        r = valid ? r : 0.0f;
+        h = valid ? h : 0.0f;
+
+        // Ratio with the log-ratio clamp (gradient 0 outside it, as autograd of clamp).
+        const float raw_lr = lp - lo;
+        const float lr = std::fmin(std::fmax(raw_lr, -lr_clamp), lr_clamp);
+        const bool lr_inside = (raw_lr >= -lr_clamp) & (raw_lr <= lr_clamp);
+        const float rho = fast_exp(lr);
+
+        float eps_high = row_eps;
+        if (kEps == kEpsAaacMinMax) eps_high = aaac_eps_high(a, VLMRL_AAAC_MINMAX, aaac_a, aaac_b, aaac_min, aaac_max);
+        if (kEps == kEpsAaacZscore) eps_high = aaac_eps_high(a, VLMRL_AAAC_ZSCORE_CDF, aaac_a, aaac_b, aaac_min, aaac_max);
+        const float upper_bound = 1.0f + eps_high;
+
+        // Clipped surrogate, dual clip, and which branch carries the gradient.
+        const float rho_clipped = std::fmin(std::fmax(rho, lower_bound), upper_bound);
+        float pg = std::fmax(-a * rho, -a * rho_clipped);
+        const bool clip_upper = (a > 0.0f) & (rho > upper_bound);
+        const bool clip_lower = (a < 0.0f) & (rho < lower_bound);
+        const bool dual = dual_on & (a < 0.0f) & (rho > dual_c);
+        pg = dual ? -a * dual_c : pg;
+        const bool pg_grad_on = !(clip_upper | clip_lower | dual) & lr_inside;
+        const float d_pg = pg_grad_on ? -a * rho : 0.0f;
+
+        // KL estimator and its derivative w.r.t. logp.
+        float kl = 0.0f, d_kl = 0.0f;
+        if (kKl != VLMRL_KL_NONE) {
+            const float raw_delta = r - lp;
+            const float delta = std::fmin(std::fmax(raw_delta, -kl_clamp), kl_clamp);
+            const bool delta_inside = (raw_delta >= -kl_clamp) & (raw_delta <= kl_clamp);
+            if (kKl == VLMRL_KL_K1) {
+                kl = -delta;
+                d_kl = delta_inside ? 1.0f : 0.0f;
+            } else if (kKl == VLMRL_KL_K2) {
+                kl = 0.5f * delta * delta;
+                d_kl = delta_inside ? -delta : 0.0f;
+            } else {
+                const float e = fast_exp(delta);
+                const float raw_k3 = e - delta - 1.0f;
+                kl = std::fmin(std::fmax(raw_k3, -k3_clamp), k3_clamp);
+                const bool k3_inside = (raw_k3 >= -k3_clamp) & (raw_k3 <= k3_clamp);
+                d_kl = (delta_inside & k3_inside) ? 1.0f - e : 0.0f;
+            }
+        }
+
+        const float grad = pg_wf * d_pg + kl_grad_scale * d_kl;
+        grad_logp[k] = valid ? grad : 0.0f;
+        if (kEntropy == kEntropyInAndGrad) grad_entropy[k] = valid ? entropy_grad : 0.0f;
+
+        s_pg += valid ? pg : 0.0f;
+        s_kl += valid ? kl : 0.0f;
+        s_entropy += h;
+        s_ppo_kl += lo - lp;
+        s_eps += valid ? eps_high : 0.0f;
+        s_ratio += valid ? rho : 0.0f;
+        n_valid += valid ? 1 : 0;
+        n_upper += (valid & clip_upper) ? 1 : 0;
+        n_lower += (valid & clip_lower) ? 1 : 0;
+        n_dual += (valid & dual) ? 1 : 0;
+    }
+
+    out.pg_loss += pg_w * s_pg;
+    out.kl_loss += kl_w * lambda * s_kl;
+    out.entropy_loss += pg_w * s_entropy;
+    out.sum_kl += static_cast<double>(lambda) * s_kl;
+    out.sum_entropy += s_entropy;
+    out.sum_ppo_kl += s_ppo_kl;
+    out.sum_eps_high += s_eps;
+    out.sum_ratio += s_ratio;
+    out.n_valid += n_valid;
+    out.n_clip_upper += n_upper;
+    out.n_clip_lower += n_lower;
+    out.n_dual_clip += n_dual;
+    if (n_bad > 0) {
+        if (out.nonfinite_count == 0) {
+            for (int64_t k = begin; k < end; ++k) {
+                if (mask[k] == 0) continue;
+                const int32_t bad = first_bad_input(in, row, k);
+                if (bad >= 0) {
+                    out.first_nonfinite = k;
+                    out.first_nonfinite_input = bad;
+                    break;
+                }
+            }
+        }
+        out.nonfinite_count += n_bad;
+    }
+}
+
+using SegmentFn = void (*)(const Inputs&, int64_t, int64_t, int64_t, Partial&);
+
+template <bool kAdvPerToken, int kEps, int kKl>
+SegmentFn pick_entropy(int entropy_kind) {
+    switch (entropy_kind) {
+        case kNoEntropy: return &run_segment<kAdvPerToken, kEps, kKl, kNoEntropy>;
+        case kEntropyIn: return &run_segment<kAdvPerToken, kEps, kKl, kEntropyIn>;
+        default: return &run_segment<kAdvPerToken, kEps, kKl, kEntropyInAndGrad>;
+    }
+}
+
+template <bool kAdvPerToken, int kEps>
+SegmentFn pick_kl(int kl_mode, int entropy_kind) {
+    switch (kl_mode) {
+        case VLMRL_KL_NONE: return pick_entropy<kAdvPerToken, kEps, VLMRL_KL_NONE>(entropy_kind);
+        case VLMRL_KL_K1: return pick_entropy<kAdvPerToken, kEps, VLMRL_KL_K1>(entropy_kind);
+        case VLMRL_KL_K2: return pick_entropy<kAdvPerToken, kEps, VLMRL_KL_K2>(entropy_kind);
+        default: return pick_entropy<kAdvPerToken, kEps, VLMRL_KL_K3>(entropy_kind);
+    }
+}
+
+SegmentFn pick_segment_fn(const vlmrl_policy_loss_config& cfg, int entropy_kind) {
+    if (!cfg.adv_per_token) return pick_kl<false, kEpsPerRow>(cfg.kl_mode, entropy_kind);
+    if (cfg.clip_mode != VLMRL_CLIP_AAAC) return pick_kl<true, kEpsPerRow>(cfg.kl_mode, entropy_kind);
+    if (cfg.aaac_norm == VLMRL_AAAC_MINMAX) return pick_kl<true, kEpsAaacMinMax>(cfg.kl_mode, entropy_kind);
+    return pick_kl<true, kEpsAaacZscore>(cfg.kl_mode, entropy_kind);
+}
+
+bool finite_positive(double x) { return std::isfinite(x) && x > 0.0; }
+
+int bad_config(const char* field, const char* expected, double actual) {
+    return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "vlmrl_policy_loss_cpu: %s must be %s, got %g", field,
+                           expected, actual);
+}
+
+/* Checks every field that does not need the data. */
+int validate_config(const vlmrl_policy_loss_config& cfg) {
+    if (cfg.n_rows < 0) return bad_config("n_rows", ">= 0", static_cast<double>(cfg.n_rows));
+    if (cfg.row_len < 0) return bad_config("row_len", ">= 0", static_cast<double>(cfg.row_len));
+    if (cfg.row_len > 0 && cfg.n_rows > INT64_MAX / cfg.row_len)
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
+                               "vlmrl_policy_loss_cpu: n_rows * row_len must fit in int64, got %" PRId64
+                               " * %" PRId64,
+                               cfg.n_rows, cfg.row_len);
+    if (cfg.adv_per_token != 0 && cfg.adv_per_token != 1)
+        return bad_config("adv_per_token", "0 or 1", cfg.adv_per_token);
+    if (cfg.clip_mode < VLMRL_CLIP_PPO || cfg.clip_mode > VLMRL_CLIP_AAAC)
+        return bad_config("clip_mode", "VLMRL_CLIP_PPO (0), VLMRL_CLIP_HIGHER (1) or VLMRL_CLIP_AAAC (2)",
+                          cfg.clip_mode);
+    if (!(cfg.eps_low >= 0.0f && cfg.eps_low < 1.0f)) return bad_config("eps_low", "in [0, 1)", cfg.eps_low);
+    if (cfg.clip_mode == VLMRL_CLIP_AAAC) {
+        if (cfg.aaac_norm != VLMRL_AAAC_MINMAX && cfg.aaac_norm != VLMRL_AAAC_ZSCORE_CDF)
+            return bad_config("aaac_norm", "VLMRL_AAAC_MINMAX (0) or VLMRL_AAAC_ZSCORE_CDF (1)", cfg.aaac_norm);
+        if (!(cfg.aaac_eps_min >= 0.0f && std::isfinite(cfg.aaac_eps_min)))
+            return bad_config("aaac_eps_min", "finite and >= 0", cfg.aaac_eps_min);
+        if (!(cfg.aaac_eps_max >= cfg.aaac_eps_min && std::isfinite(cfg.aaac_eps_max)))
+            return bad_config("aaac_eps_max", "finite and >= aaac_eps_min", cfg.aaac_eps_max);
+        if (!std::isfinite(cfg.adv_stat_a)) return bad_config("adv_stat_a", "finite", cfg.adv_stat_a);
+        if (!std::isfinite(cfg.adv_stat_b)) return bad_config("adv_stat_b", "finite", cfg.adv_stat_b);
+        if (cfg.aaac_norm == VLMRL_AAAC_MINMAX && cfg.adv_stat_b < cfg.adv_stat_a)
+            return bad_config("adv_stat_b (max of A)", ">= adv_stat_a (min of A)", cfg.adv_stat_b);
+        if (cfg.aaac_norm == VLMRL_AAAC_ZSCORE_CDF && cfg.adv_stat_b < 0.0f)
+            return bad_config("adv_stat_b (std of A)", ">= 0", cfg.adv_stat_b);
+    } else if (!(cfg.eps_high >= 0.0f && std::isfinite(cfg.eps_high))) {
+        return bad_config("eps_high", "finite and >= 0", cfg.eps_high);
+    }
+    if (cfg.dual_clip != 0 && cfg.dual_clip != 1) return bad_config("dual_clip", "0 or 1", cfg.dual_clip);
+    if (cfg.dual_clip && !(cfg.dual_clip_c > 1.0f && std::isfinite(cfg.dual_clip_c)))
+        return bad_config("dual_clip_c", "finite and > 1", cfg.dual_clip_c);
+    if (cfg.kl_mode < VLMRL_KL_NONE || cfg.kl_mode > VLMRL_KL_K3)
+        return bad_config("kl_mode", "VLMRL_KL_NONE (0), K1 (1), K2 (2) or K3 (3)", cfg.kl_mode);
+    if (cfg.kl_mode != VLMRL_KL_NONE) {
+        if (!std::isfinite(cfg.kl_beta)) return bad_config("kl_beta", "finite", cfg.kl_beta);
+        if (cfg.kl_agg_mode < VLMRL_AGG_TOKEN_MEAN || cfg.kl_agg_mode > VLMRL_AGG_SEQ_MEAN_TOKEN_SUM_NORM)
+            return bad_config("kl_agg_mode", "a VLMRL_AGG_* value in [0, 3]", cfg.kl_agg_mode);
+        if (!(cfg.kl_clamp > 0.0f && std::isfinite(cfg.kl_clamp)))
+            return bad_config("kl_clamp", "finite and > 0", cfg.kl_clamp);
+        if (cfg.kl_mode == VLMRL_KL_K3 && !(cfg.k3_clamp > 0.0f && std::isfinite(cfg.k3_clamp)))
+            return bad_config("k3_clamp", "finite and > 0", cfg.k3_clamp);
+    }
+    if (!std::isfinite(cfg.entropy_coef)) return bad_config("entropy_coef", "finite", cfg.entropy_coef);
+    if (cfg.agg_mode < VLMRL_AGG_TOKEN_MEAN || cfg.agg_mode > VLMRL_AGG_SEQ_MEAN_TOKEN_SUM_NORM)
+        return bad_config("agg_mode", "a VLMRL_AGG_* value in [0, 3]", cfg.agg_mode);
+    if (!(cfg.logratio_clamp > 0.0f && std::isfinite(cfg.logratio_clamp)))
+        return bad_config("logratio_clamp", "finite and > 0", cfg.logratio_clamp);
+    if (cfg.nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg.nonfinite_policy != VLMRL_NONFINITE_MASK)
+        return bad_config("nonfinite_policy", "VLMRL_NONFINITE_ERROR (0) or VLMRL_NONFINITE_MASK (1)",
+                          cfg.nonfinite_policy);
+    return VLMRL_OK;
+}
+
+/* Per-response aggregation weight: 1 / denom, or 1 / (denom * L_i) for SEQ_MEAN_TOKEN_MEAN. */
+double aggregation_weight(int32_t agg_mode, double denom, int64_t row_valid) {
+    if (agg_mode == VLMRL_AGG_SEQ_MEAN_TOKEN_MEAN)
+        return row_valid > 0 ? 1.0 / (denom * static_cast<double>(row_valid)) : 0.0;
+    return 1.0 / denom;
+}
+
+void store_result(const Partial& total, vlmrl_policy_loss_result* result, const vlmrl_policy_loss_config& cfg) {
+    result->pg_loss = total.pg_loss;
+    result->kl_loss = total.kl_loss;
+    result->entropy_loss = total.entropy_loss;
+    const double kl_part = cfg.kl_mode != VLMRL_KL_NONE ? static_cast<double>(cfg.kl_beta) * total.kl_loss : 0.0;
+    result->loss = total.pg_loss + kl_part - static_cast<double>(cfg.entropy_coef) * total.entropy_loss;
+    result->n_valid = total.n_valid;
+    result->n_clip_upper = total.n_clip_upper;
+    result->n_clip_lower = total.n_clip_lower;
+    result->n_dual_clip = total.n_dual_clip;
+    result->sum_ppo_kl = total.sum_ppo_kl;
+    result->sum_kl = total.sum_kl;
+    result->sum_eps_high = total.sum_eps_high;
+    result->sum_ratio = total.sum_ratio;
+    result->sum_entropy = total.sum_entropy;
+    result->nonfinite_count = total.nonfinite_count;
+    result->first_nonfinite = total.first_nonfinite;
+    result->first_nonfinite_input = total.first_nonfinite_input;
+}
+
+}  // namespace
+
+extern "C" int vlmrl_policy_loss_cpu(const vlmrl_policy_loss_config* cfg, const float* logp,
+                                     const float* old, const float* adv, const uint8_t* mask,
+                                     const float* ref, const float* kl_weight, const float* entropy,
+                                     float* grad_logp, float* grad_entropy,
+                                     vlmrl_policy_loss_result* result) {
+    static const char* const fn = "vlmrl_policy_loss_cpu";
+    vlmrl_clear_error();
+    if (cfg == nullptr || result == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: cfg and result must not be NULL", fn);
+    store_result(Partial{}, result, *cfg);
+    const int status = validate_config(*cfg);
+    if (status != VLMRL_OK) return status;
+
+    const int64_t n_rows = cfg->n_rows, row_len = cfg->row_len;
+    const int64_t n_tokens = n_rows * row_len;
+    if (n_tokens == 0) return VLMRL_OK;
+
+    const bool kl_on = cfg->kl_mode != VLMRL_KL_NONE;
+    if (logp == nullptr || old == nullptr || adv == nullptr || mask == nullptr || grad_logp == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
+                               "%s: logp, old, adv, mask and grad_logp must not be NULL (got logp=%p "
+                               "old=%p adv=%p mask=%p grad_logp=%p)",
+                               fn, static_cast<const void*>(logp), static_cast<const void*>(old),
+                               static_cast<const void*>(adv), static_cast<const void*>(mask),
+                               static_cast<void*>(grad_logp));
+    if (kl_on && ref == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: ref must not be NULL when kl_mode = %d", fn,
+                               cfg->kl_mode);
+    if (cfg->entropy_coef != 0.0f && entropy == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
+                               "%s: entropy must not be NULL when entropy_coef != 0 (got entropy_coef = %g)",
+                               fn, static_cast<double>(cfg->entropy_coef));
+
+    // Pass 1: L_i per response, then the per-response aggregation weights.
+    std::vector<int64_t> row_valid(static_cast<size_t>(n_rows));
+    int64_t total_valid = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total_valid)
+    for (int64_t i = 0; i < n_rows; ++i) {
+        const uint8_t* row_mask = mask + i * row_len;
+        int64_t count = 0;
+#pragma omp simd reduction(+ : count)
+        for (int64_t t = 0; t < row_len; ++t) count += row_mask[t] != 0 ? 1 : 0;
+        row_valid[static_cast<size_t>(i)] = count;
+        total_valid += count;
+    }
+    if (total_valid > 0 && !finite_positive(cfg->denom))
+        return bad_config("denom", "finite and > 0 when there are valid tokens", cfg->denom);
+    if (total_valid > 0 && kl_on && !finite_positive(cfg->kl_denom))
+        return bad_config("kl_denom", "finite and > 0 when kl_mode != NONE and there are valid tokens",
+                          cfg->kl_denom);
+    std::vector<double> pg_weight(static_cast<size_t>(n_rows)), kl_weight_agg(static_cast<size_t>(n_rows));
+    for (int64_t i = 0; i < n_rows; ++i) {
+        const int64_t count = row_valid[static_cast<size_t>(i)];
+        pg_weight[static_cast<size_t>(i)] = total_valid > 0 ? aggregation_weight(cfg->agg_mode, cfg->denom, count) : 0.0;
+        kl_weight_agg[static_cast<size_t>(i)] =
+            (total_valid > 0 && kl_on) ? aggregation_weight(cfg->kl_agg_mode, cfg->kl_denom, count) : 0.0;
+    }
+
+    const int entropy_kind = entropy == nullptr ? kNoEntropy : (grad_entropy == nullptr ? kEntropyIn : kEntropyInAndGrad);
+    const Inputs in{cfg, logp, old, adv, mask, kl_on ? ref : nullptr, kl_weight, entropy,
+                    grad_logp, grad_entropy, pg_weight.data(), kl_weight_agg.data()};
+    const SegmentFn segment = pick_segment_fn(*cfg, entropy_kind);
+
+    // Pass 2: fixed chunks, each split at row boundaries into segments.
+    const int64_t n_chunks = (n_tokens + kChunk - 1) / kChunk;
+    std::vector<Partial> partials(static_cast<size_t>(n_chunks));
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < n_chunks; ++c) {
+        const int64_t chunk_end = (c + 1) * kChunk < n_tokens ? (c + 1) * kChunk : n_tokens;
+        Partial& partial = partials[static_cast<size_t>(c)];
+        for (int64_t begin = c * kChunk; begin < chunk_end;) {
+            const int64_t row = begin / row_len;
+            const int64_t row_end = (row + 1) * row_len;
+            const int64_t end = row_end < chunk_end ? row_end : chunk_end;
+            segment(in, row, begin, end, partial);
+            begin = end;
+        }
+    }
+    if (entropy == nullptr && grad_entropy != nullptr) {
+        // No entropy input: no entropy term, so its gradient is 0 everywhere.
+#pragma omp parallel for simd schedule(static)
+        for (int64_t k = 0; k < n_tokens; ++k) grad_entropy[k] = 0.0f;
+    }
+
+    // Serial reduction in chunk order: the same sums for every thread count.
+    Partial total;
+    for (const Partial& p : partials) {
+        total.pg_loss += p.pg_loss;
+        total.kl_loss += p.kl_loss;
+        total.entropy_loss += p.entropy_loss;
+        total.sum_ppo_kl += p.sum_ppo_kl;
+        total.sum_kl += p.sum_kl;
+        total.sum_eps_high += p.sum_eps_high;
+        total.sum_ratio += p.sum_ratio;
+        total.sum_entropy += p.sum_entropy;
+        total.n_valid += p.n_valid;
+        total.n_clip_upper += p.n_clip_upper;
+        total.n_clip_lower += p.n_clip_lower;
+        total.n_dual_clip += p.n_dual_clip;
+        if (total.nonfinite_count == 0 && p.nonfinite_count > 0) {
+            total.first_nonfinite = p.first_nonfinite;
+            total.first_nonfinite_input = p.first_nonfinite_input;
+        }
+        total.nonfinite_count += p.nonfinite_count;
+    }
+    store_result(total, result, *cfg);
+    return VLMRL_OK;
+}

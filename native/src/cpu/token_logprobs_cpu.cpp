@@ -1,0 +1,280 @@
+/*
+ * Fused token log-probabilities and entropy from logits, CPU (OpenMP).
+ *
+ * Each row of logits is streamed once in blocks of kBlock columns: a block is
+ * converted to z = logits / T into a small L1-resident buffer, then its maximum
+ * and its sums of e^(z - M) and e^(z - M) (z - M) are taken relative to the
+ * running row maximum M (rescaled when M grows). With S and Q those sums,
+ *   lse = M + log S,   H = -sum p log p = log S - Q / S.
+ * No [N, V] temporary is ever made; rows run in parallel.
+ */
+#include <omp.h>
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "cpu_math.h"
+#include "internal.h"
+#include "vlmrl/token_logprobs.h"
+
+using vlmrl::cpu::bf16_to_float;
+using vlmrl::cpu::fast_exp;
+using vlmrl::cpu::float_to_bf16;
+
+namespace {
+
+/* Columns per block: 8 KiB of floats, resident in L1 between the two passes over it. */
+constexpr int64_t kBlock = 2048;
+
+/* log p below this is treated as p = 0 (e^-100 underflows float), which keeps
+ * p * log p = 0 for -Inf logits instead of 0 * -Inf = NaN. */
+constexpr float kMinLogProb = -100.0f;
+
+/* z[j] = logits[row, col0 + j] / T for j < n. */
+void load_block(const void* logits, int32_t dtype, int64_t offset, int64_t n, float temperature,
+                float* z) {
+    if (dtype == VLMRL_DTYPE_F32) {
+        const float* src = static_cast<const float*>(logits) + offset;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) z[j] = src[j] / temperature;
+    } else {
+        const uint16_t* src = static_cast<const uint16_t*>(logits) + offset;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) z[j] = bf16_to_float(src[j]) / temperature;
+    }
+}
+
+void store_block(void* out, int32_t dtype, int64_t offset, int64_t n, const float* g) {
+    if (dtype == VLMRL_DTYPE_F32) {
+        float* dst = static_cast<float*>(out) + offset;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) dst[j] = g[j];
+    } else {
+        uint16_t* dst = static_cast<uint16_t*>(out) + offset;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) dst[j] = float_to_bf16(g[j]);
+    }
+}
+
+float load_one(const void* logits, int32_t dtype, int64_t index, float temperature) {
+    const float x = dtype == VLMRL_DTYPE_F32 ? static_cast<const float*>(logits)[index]
+                                             : bf16_to_float(static_cast<const uint16_t*>(logits)[index]);
+    return x / temperature;
+}
+
+struct RowForward {
+    bool finite;  // false: a NaN / +Inf logit, or every logit -Inf (no distribution)
+    double lse;
+    double entropy;
+};
+
+/* One streaming pass over a row: online max, S = sum e^(z-M), Q = sum e^(z-M)(z-M). */
+RowForward forward_row(const vlmrl_token_logprobs_config& cfg, const void* logits, int64_t row) {
+    alignas(64) float z[kBlock];
+    const int64_t row_offset = row * cfg.row_stride;
+    float running_max = -INFINITY;
+    double s = 0.0, q = 0.0;
+    for (int64_t col0 = 0; col0 < cfg.vocab; col0 += kBlock) {
+        const int64_t n = cfg.vocab - col0 < kBlock ? cfg.vocab - col0 : kBlock;
+        load_block(logits, cfg.dtype, row_offset + col0, n, cfg.temperature, z);
+
+        float block_max = -INFINITY;
+        int bad = 0;
+#pragma omp simd reduction(max : block_max) reduction(| : bad)
+        for (int64_t j = 0; j < n; ++j) {
+            block_max = z[j] > block_max ? z[j] : block_max;
+            bad |= !(z[j] < INFINITY);  // NaN or +Inf
+        }
+        if (bad) return {false, 0.0, 0.0};
+        if (block_max == -INFINITY) continue;  // all -Inf: probability 0, contributes nothing
+
+        if (block_max > running_max) {
+            if (s > 0.0) {
+                // Re-express S and Q relative to the new maximum: z - M' = (z - M) + d.
+                const double d = static_cast<double>(running_max) - block_max;
+                const double a = std::exp(d);
+                q = a * (q + d * s);
+                s = a * s;
+            }
+            running_max = block_max;
+        }
+        const float m = running_max;
+        float block_s = 0.0f, block_q = 0.0f;
+#pragma omp simd reduction(+ : block_s, block_q)
+        for (int64_t j = 0; j < n; ++j) {
+            const float t = std::fmax(z[j] - m, kMinLogProb);
+            const float e = fast_exp(t);
+            block_s += e;
+            block_q += e * t;
+        }
+        s += block_s;
+        q += block_q;
+    }
+    if (running_max == -INFINITY) return {false, 0.0, 0.0};
+    const double log_s = std::log(s);
+    const double entropy = log_s - q / s;
+    return {true, running_max + log_s, entropy > 0.0 ? entropy : 0.0};
+}
+
+/* grad[v] = (g_logp (onehot_v - p_v) - g_H p_v (log p_v + H)) / T for one row. */
+void backward_row(const vlmrl_token_logprobs_config& cfg, const void* logits, int64_t target,
+                  float lse, float entropy, float g_logp, float g_entropy, void* grad_logits,
+                  int64_t row) {
+    alignas(64) float buf[kBlock];
+    const int64_t row_offset = row * cfg.row_stride;
+    const float temperature = cfg.temperature;
+    for (int64_t col0 = 0; col0 < cfg.vocab; col0 += kBlock) {
+        const int64_t n = cfg.vocab - col0 < kBlock ? cfg.vocab - col0 : kBlock;
+        // The whole block is read before any of it is written: grad_logits may alias logits.
+        load_block(logits, cfg.dtype, row_offset + col0, n, temperature, buf);
+        const int64_t target_in_block = target - col0;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) {
+            const float log_p = std::fmax(buf[j] - lse, kMinLogProb);
+            const float p = fast_exp(log_p);
+            const float onehot = j == target_in_block ? 1.0f : 0.0f;
+            buf[j] = (g_logp * (onehot - p) - g_entropy * p * (log_p + entropy)) / temperature;
+        }
+        store_block(grad_logits, cfg.dtype, row_offset + col0, n, buf);
+    }
+}
+
+void zero_row(const vlmrl_token_logprobs_config& cfg, void* grad_logits, int64_t row) {
+    const int64_t offset = row * cfg.row_stride;
+    if (cfg.dtype == VLMRL_DTYPE_F32) {
+        float* dst = static_cast<float*>(grad_logits) + offset;
+        for (int64_t j = 0; j < cfg.vocab; ++j) dst[j] = 0.0f;
+    } else {
+        uint16_t* dst = static_cast<uint16_t*>(grad_logits) + offset;
+        for (int64_t j = 0; j < cfg.vocab; ++j) dst[j] = 0;
+    }
+}
+
+int validate_config(const vlmrl_token_logprobs_config* cfg, const char* fn) {
+    if (cfg == nullptr) return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: cfg must not be NULL", fn);
+    if (cfg->n_rows < 0)
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: n_rows must be >= 0, got %" PRId64, fn,
+                               cfg->n_rows);
+    if (cfg->vocab < 1)
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: vocab must be >= 1, got %" PRId64, fn,
+                               cfg->vocab);
+    if (cfg->row_stride < cfg->vocab)
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
+                               "%s: row_stride must be >= vocab (%" PRId64 "), got %" PRId64, fn,
+                               cfg->vocab, cfg->row_stride);
+    if (!(cfg->temperature > 0.0f) || !std::isfinite(cfg->temperature))
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
+                               "%s: temperature must be finite and > 0, got %g", fn,
+                               static_cast<double>(cfg->temperature));
+    if (cfg->dtype != VLMRL_DTYPE_F32 && cfg->dtype != VLMRL_DTYPE_BF16)
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
+                               "%s: dtype must be VLMRL_DTYPE_F32 (0) or VLMRL_DTYPE_BF16 (1), got %d",
+                               fn, cfg->dtype);
+    if (cfg->nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg->nonfinite_policy != VLMRL_NONFINITE_MASK)
+        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
+                               "%s: nonfinite_policy must be VLMRL_NONFINITE_ERROR (0) or "
+                               "VLMRL_NONFINITE_MASK (1), got %d",
+                               fn, cfg->nonfinite_policy);
+    return VLMRL_OK;
+}
+
+int validate_targets(const vlmrl_token_logprobs_config& cfg, const int64_t* targets, const char* fn) {
+    // Report the first bad row; a parallel min keeps that deterministic.
+    int64_t first_bad = std::numeric_limits<int64_t>::max();
+#pragma omp parallel for schedule(static) reduction(min : first_bad)
+    for (int64_t row = 0; row < cfg.n_rows; ++row) {
+        if ((targets[row] < 0 || targets[row] >= cfg.vocab) && row < first_bad) first_bad = row;
+    }
+    if (first_bad == std::numeric_limits<int64_t>::max()) return VLMRL_OK;
+    return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
+                           "%s: targets[%" PRId64 "] must be in [0, vocab = %" PRId64 "), got %" PRId64,
+                           fn, first_bad, cfg.vocab, targets[first_bad]);
+}
+
+}  // namespace
+
+extern "C" int vlmrl_token_logprobs_forward_cpu(const vlmrl_token_logprobs_config* cfg,
+                                                const void* logits, const int64_t* targets,
+                                                float* logp, float* entropy, float* lse,
+                                                vlmrl_token_logprobs_result* result) {
+    static const char* const fn = "vlmrl_token_logprobs_forward_cpu";
+    vlmrl_clear_error();
+    if (result == nullptr) return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: result must not be NULL", fn);
+    result->nonfinite_count = 0;
+    result->first_nonfinite = -1;
+    const int status = validate_config(cfg, fn);
+    if (status != VLMRL_OK) return status;
+    if (cfg->n_rows == 0) return VLMRL_OK;
+    if (logits == nullptr || targets == nullptr || logp == nullptr || lse == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
+                               "%s: logits, targets, logp and lse must not be NULL when n_rows > 0 "
+                               "(got logits=%p targets=%p logp=%p lse=%p)",
+                               fn, logits, static_cast<const void*>(targets), static_cast<void*>(logp),
+                               static_cast<void*>(lse));
+    const int target_status = validate_targets(*cfg, targets, fn);
+    if (target_status != VLMRL_OK) return target_status;
+
+    int64_t nonfinite_count = 0;
+    int64_t first_nonfinite = std::numeric_limits<int64_t>::max();
+#pragma omp parallel for schedule(static) reduction(+ : nonfinite_count) reduction(min : first_nonfinite)
+    for (int64_t row = 0; row < cfg->n_rows; ++row) {
+        const RowForward stats = forward_row(*cfg, logits, row);
+        if (!stats.finite) {
+            // Both policies leave a row the backward recognises (lse = NaN) and zeroes;
+            // under VLMRL_NONFINITE_ERROR the caller raises on the counts instead of using it.
+            logp[row] = 0.0f;
+            if (entropy != nullptr) entropy[row] = 0.0f;
+            lse[row] = std::numeric_limits<float>::quiet_NaN();
+            ++nonfinite_count;
+            if (row < first_nonfinite) first_nonfinite = row;
+            continue;
+        }
+        const double target_logit = load_one(logits, cfg->dtype, row * cfg->row_stride + targets[row],
+                                             cfg->temperature);
+        logp[row] = static_cast<float>(target_logit - stats.lse);
+        if (entropy != nullptr) entropy[row] = static_cast<float>(stats.entropy);
+        lse[row] = static_cast<float>(stats.lse);
+    }
+    result->nonfinite_count = nonfinite_count;
+    result->first_nonfinite = nonfinite_count > 0 ? first_nonfinite : -1;
+    return VLMRL_OK;
+}
+
+extern "C" int vlmrl_token_logprobs_backward_cpu(const vlmrl_token_logprobs_config* cfg,
+                                                 const void* logits, const int64_t* targets,
+                                                 const float* lse, const float* entropy,
+                                                 const float* grad_logp, const float* grad_entropy,
+                                                 void* grad_logits) {
+    static const char* const fn = "vlmrl_token_logprobs_backward_cpu";
+    vlmrl_clear_error();
+    const int status = validate_config(cfg, fn);
+    if (status != VLMRL_OK) return status;
+    if (cfg->n_rows == 0) return VLMRL_OK;
+    if (logits == nullptr || targets == nullptr || lse == nullptr || grad_logits == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
+                               "%s: logits, targets, lse and grad_logits must not be NULL when n_rows > 0 "
+                               "(got logits=%p targets=%p lse=%p grad_logits=%p)",
+                               fn, logits, static_cast<const void*>(targets),
+                               static_cast<const void*>(lse), grad_logits);
+    if (grad_entropy != nullptr && entropy == nullptr)
+        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
+                               "%s: entropy (the forward's output) must not be NULL when grad_entropy is given",
+                               fn);
+    const int target_status = validate_targets(*cfg, targets, fn);
+    if (target_status != VLMRL_OK) return target_status;
+
+#pragma omp parallel for schedule(static)
+    for (int64_t row = 0; row < cfg->n_rows; ++row) {
+        if (std::isnan(lse[row])) {  // the forward found this row non-finite
+            zero_row(*cfg, grad_logits, row);
+            continue;
+        }
+        const float g_logp = grad_logp != nullptr ? grad_logp[row] : 0.0f;
+        const float g_entropy = grad_entropy != nullptr ? grad_entropy[row] : 0.0f;
+        const float h = grad_entropy != nullptr ? entropy[row] : 0.0f;
+        backward_row(*cfg, logits, targets[row], lse[row], h, g_logp, g_entropy, grad_logits, row);
+    }
+    return VLMRL_OK;
+}
