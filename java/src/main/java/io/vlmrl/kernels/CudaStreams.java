@@ -18,12 +18,12 @@ import org.bytedeco.pytorch.global.torch_cuda;
  * LibTorch's current stream unless the application set another one: the kernels are then
  * still ordered with LibTorch's work on the default stream, but not with work on other streams.
  */
-final class CudaStreams {
+public final class CudaStreams {
     private CudaStreams() {
     }
 
     /** The current stream of the tensor's device, or null for the default stream. */
-    static Pointer current(Tensor onDevice) {
+    public static Pointer current(Tensor onDevice) {
         CUDAStream stream = torch_cuda.getCurrentCUDAStream(onDevice.device().index());
         try {
             Object raw = CUDAStream.class.getMethod("stream").invoke(stream);
@@ -37,7 +37,7 @@ final class CudaStreams {
      * Makes the tensor's device current until the returned guard is closed (kernels launch
      * on the current device). Declared as {@link Pointer} so callers need no CUDA class.
      */
-    static Pointer deviceGuard(Tensor onDevice) {
+    public static Pointer deviceGuard(Tensor onDevice) {
         return new CUDAGuard(onDevice.device().index());
     }
 }

@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Both implementations return <em>detached</em> outputs: the gradient reaches the logits
  * only through {@link #backward}. The usual chain is
  * <pre>{@code
- * LogProbs lp = LogProbs.compute(Backend.FUSED, logits, targets, 1.0, true);
+ * LogProbs lp = LogProbs.compute(KernelBackend.FUSED, logits, targets, 1.0, true);
  * PolicyLossResult r = PolicyLoss.compute(inputs(lp.logp(), lp.entropy(), ...), config);
  * lp.backward(r.gradLogp(), r.gradEntropy(), true);   // logits.backward(dLoss/dlogits)
  * }</pre>
@@ -25,9 +25,9 @@ public interface LogProbs {
      * @param temperature T &gt; 0; the logits are divided by it
      * @param withEntropy also compute the entropy of each row's distribution
      */
-    static LogProbs compute(Backend backend, Tensor logits, Tensor targets, double temperature,
+    static LogProbs compute(KernelBackend backend, Tensor logits, Tensor targets, double temperature,
                             boolean withEntropy) {
-        return backend == Backend.FUSED
+        return backend == KernelBackend.FUSED
                 ? TokenLogProbs.forward(logits, targets, temperature, withEntropy, NonFinitePolicy.ERROR)
                 : EagerTokenLogProbs.forward(logits, targets, temperature, withEntropy, NonFinitePolicy.ERROR);
     }

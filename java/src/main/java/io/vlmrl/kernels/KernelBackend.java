@@ -3,7 +3,7 @@ package io.vlmrl.kernels;
 import java.util.Locale;
 
 /** Which implementation computes the log-probs and the policy loss. */
-public enum Backend {
+public enum KernelBackend {
     /** The fused native kernels (C++/OpenMP on CPU tensors, CUDA on CUDA tensors). */
     FUSED,
     /** Plain LibTorch ops with autograd: the reference ("eager peer"), any float dtype. */
@@ -14,8 +14,8 @@ public enum Backend {
      *
      * @throws IllegalArgumentException for any other name
      */
-    public static Backend parse(String name) {
-        for (Backend b : values()) {
+    public static KernelBackend parse(String name) {
+        for (KernelBackend b : values()) {
             if (b.name().equalsIgnoreCase(name)) {
                 return b;
             }

@@ -1,0 +1,41 @@
+package io.vlmrl.loss;
+
+import io.vlmrl.kernels.NativeKernels;
+
+/** Estimator of the KL divergence to the reference policy (ALGORITHMS.md, "KL penalty"). */
+public enum KlEstimator {
+    /** No KL term. */
+    NONE("none", NativeKernels.VLMRL_KL_NONE),
+    /** {@code -delta}, delta = ref - logp. */
+    K1("k1", NativeKernels.VLMRL_KL_K1),
+    /** {@code delta^2 / 2}. */
+    K2("k2", NativeKernels.VLMRL_KL_K2),
+    /** {@code e^delta - delta - 1} (low variance), clamped. */
+    K3("k3", NativeKernels.VLMRL_KL_K3);
+
+    private final String configName;
+    private final int nativeCode;
+
+    KlEstimator(String configName, int nativeCode) {
+        this.configName = configName;
+        this.nativeCode = nativeCode;
+    }
+
+    public String configName() {
+        return configName;
+    }
+
+    public int nativeCode() {
+        return nativeCode;
+    }
+
+    /** Parses {@code none}, {@code k1}, {@code k2} or {@code k3}. */
+    public static KlEstimator parse(String name) {
+        for (KlEstimator k : values()) {
+            if (k.configName.equals(name)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("klEstimator: expected one of none, k1, k2, k3, got '" + name + "'");
+    }
+}
