@@ -1,0 +1,224 @@
+package io.vlmrl.model;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.SplittableRandom;
+
+/**
+ * Batched sampling with a KV cache.
+ *
+ * <p>The prompt batch (left-padded, see {@link VisionLanguageModel}) is run once to fill the cache;
+ * then each step feeds one token per sequence. A sequence stops at the end token (kept as the last
+ * response token) or after {@code maxNewTokens}; finished sequences are fed padding until every
+ * sequence has stopped. Token choice happens in Java with one random stream per sequence, split from
+ * the seed, so results are reproducible and a sequence's samples do not depend on when the others stop.
+ *
+ * <p>Runs without gradients; native temporaries of each step are freed at the end of the step.
+ */
+public final class ResponseGenerator {
+    private final VisionLanguageModel model;
+
+    public ResponseGenerator(VisionLanguageModel model) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        this.model = model;
+    }
+
+    /**
+     * Samples one response per prompt.
+     *
+     * @param pixels     [B, C, H, W] in [0, 1], or null for text-only prompts
+     * @param promptIds  [B, P] int64, left-padded
+     * @param promptMask [B, P] nonzero for real tokens, or null for {@code promptIds != padId}
+     */
+    public GenerationResult generate(Tensor pixels, Tensor promptIds, Tensor promptMask, SamplingConfig sampling) {
+        VlmConfig config = model.config();
+        LanguageModel lm = model.languageModel();
+        Device device = model.device();
+        int maxNew = sampling.maxNewTokens();
+        int b;
+        int[][] tokens;
+        float[][] logProbs;
+        int[] lengths;
+        boolean[] finished;
+        try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            VisionLanguageModel.Prompt prompt = model.embedPrompt(pixels, promptIds, promptMask);
+            b = (int) prompt.embeds().size(0);
+            int promptLength = (int) prompt.length();
+            int capacity = promptLength + maxNew - 1;
+            if (promptLength + maxNew > config.maxSeqLen()) {
+                throw new IllegalArgumentException("prompt length " + promptLength + " (with image tokens) + maxNewTokens "
+                        + maxNew + " must be <= maxSeqLen " + config.maxSeqLen());
+            }
+            KvCache cache = new KvCache(config, b, capacity, device);
+            Tensor keyValid = torch.zeros(b, capacity).to(device, torch.ScalarType.Bool);
+            keyValid.narrow(1, 0, promptLength).copy_(prompt.valid());
+            long[] realPromptTokens = prompt.validCounts();
+
+            SplittableRandom base = new SplittableRandom(sampling.seed());
+            SplittableRandom[] random = new SplittableRandom[b];
+            for (int i = 0; i < b; i++) {
+                random[i] = base.split();
+            }
+            tokens = new int[b][maxNew];
+            logProbs = new float[b][maxNew];
+            lengths = new int[b];
+            finished = new boolean[b];
+            int[] previous = new int[b];
+            for (int step = 0; step < maxNew; step++) {
+                try (PointerScope stepScope = new PointerScope()) {
+                    Tensor hidden;
+                    if (step == 0) {
+                        hidden = lm.forward(prompt.embeds(), VisionLanguageModel.positionsOf(prompt.valid()),
+                                VisionLanguageModel.causalMask(prompt.valid()), cache).select(1, promptLength - 1);
+                    } else {
+                        int at = cache.length();
+                        long[] ids = new long[b];
+                        long[] positions = new long[b];
+                        for (int i = 0; i < b; i++) {
+                            ids[i] = finished[i] ? config.padId() : previous[i];
+                            positions[i] = realPromptTokens[i] + step - 1;
+                        }
+                        keyValid.narrow(1, at, 1).fill_(new Scalar(1));
+                        Tensor mask = keyValid.narrow(1, 0, at + 1).view(b, 1, 1, at + 1);
+                        Tensor embeds = lm.embed(Tensors.longs(ids, device, b, 1));
+                        hidden = lm.forward(embeds, Tensors.longs(positions, device, b, 1), mask, cache).select(1, 0);
+                    }
+                    Choice choice = choose(lm.logits(hidden), sampling, random, finished);
+                    for (int i = 0; i < b; i++) {
+                        if (finished[i]) {
+                            continue;
+                        }
+                        tokens[i][step] = choice.tokens[i];
+                        logProbs[i][step] = choice.logProbs[i];
+                        lengths[i] = step + 1;
+                        previous[i] = choice.tokens[i];
+                        finished[i] = choice.tokens[i] == config.eosId();
+                    }
+                }
+                if (allTrue(finished)) {
+                    break;
+                }
+            }
+        }
+        return assemble(b, tokens, logProbs, lengths, finished, config.padId(), device);
+    }
+
+    private record Choice(int[] tokens, float[] logProbs) {
+    }
+
+    /** Picks one token per unfinished row from logits [B, V] and returns it with its log-prob. */
+    private static Choice choose(Tensor logits, SamplingConfig s, SplittableRandom[] random, boolean[] finished) {
+        int b = (int) logits.size(0), v = (int) logits.size(1);
+        Tensor scaled = logits.to(torch.ScalarType.Float).div(new Scalar(s.temperature()));
+        Tensor logp = torch.log_softmax(scaled, 1);
+        int[] chosen = new int[b];
+        if (s.greedy()) {
+            long[] argmax = Tensors.toLongs(scaled.argmax(new LongOptional(1), false));
+            for (int i = 0; i < b; i++) {
+                chosen[i] = (int) argmax[i];
+            }
+        } else {
+            float[] probs = Tensors.toFloats(torch.softmax(truncate(scaled, s.topK(), s.topP()), 1));
+            for (int i = 0; i < b; i++) {
+                if (!finished[i]) {
+                    chosen[i] = sampleRow(probs, i * v, v, random[i]);
+                }
+            }
+        }
+        long[] index = new long[b];
+        for (int i = 0; i < b; i++) {
+            index[i] = chosen[i];
+        }
+        float[] lp = Tensors.toFloats(logp.gather(1, Tensors.longs(index, logits.device(), b, 1)));
+        return new Choice(chosen, lp);
+    }
+
+    /** Sets to -inf every logit outside the top-k and outside the top-p nucleus of its row. */
+    static Tensor truncate(Tensor scaled, int topK, double topP) {
+        Tensor out = scaled;
+        Scalar minusInf = new Scalar(Float.NEGATIVE_INFINITY);
+        if (topK > 0 && topK < scaled.size(1)) {
+            T_TensorTensor_T top = out.topk(topK, 1, true, true);
+            Tensor kth = new Tensor(top.get0()).narrow(1, topK - 1, 1);
+            out = out.masked_fill(out.lt(kth), minusInf);
+        }
+        if (topP < 1.0) {
+            T_TensorTensor_T sorted = out.sort(1, true);
+            Tensor values = new Tensor(sorted.get0()), order = new Tensor(sorted.get1());
+            Tensor probs = torch.softmax(values, 1);
+            Tensor massBefore = probs.cumsum(1).sub(probs);
+            // Keep the smallest prefix whose mass reaches topP (the most likely token always stays).
+            Tensor dropSorted = massBefore.ge(new Scalar(topP));
+            Tensor drop = torch.zeros_like(dropSorted).scatter(1, order, dropSorted);
+            out = out.masked_fill(drop, minusInf);
+        }
+        return out;
+    }
+
+    /** Inverse-CDF draw from probs[offset .. offset+v). */
+    private static int sampleRow(float[] probs, int offset, int v, SplittableRandom random) {
+        double total = 0;
+        for (int j = 0; j < v; j++) {
+            total += probs[offset + j];
+        }
+        double u = random.nextDouble() * total;
+        double cumulative = 0;
+        int last = -1;
+        for (int j = 0; j < v; j++) {
+            float p = probs[offset + j];
+            if (p > 0) {
+                cumulative += p;
+                last = j;
+                if (u < cumulative) {
+                    return j;
+                }
+            }
+        }
+        return last; // rounding left u at the very top: take the last possible token
+    }
+
+    private static GenerationResult assemble(int b, int[][] tokens, float[][] logProbs, int[] lengths,
+                                             boolean[] finished, int padId, Device device) {
+        int t = 0;
+        for (int length : lengths) {
+            t = Math.max(t, length);
+        }
+        long[] ids = new long[b * t];
+        float[] lp = new float[b * t];
+        float[] mask = new float[b * t];
+        int[][] rows = new int[b][];
+        float[][] rowLogProbs = new float[b][];
+        boolean[] truncated = new boolean[b];
+        for (int i = 0; i < b; i++) {
+            rows[i] = java.util.Arrays.copyOf(tokens[i], lengths[i]);
+            rowLogProbs[i] = java.util.Arrays.copyOf(logProbs[i], lengths[i]);
+            truncated[i] = !finished[i];
+            for (int j = 0; j < t; j++) {
+                boolean real = j < lengths[i];
+                ids[i * t + j] = real ? tokens[i][j] : padId;
+                lp[i * t + j] = real ? logProbs[i][j] : 0f;
+                mask[i * t + j] = real ? 1f : 0f;
+            }
+        }
+        return new GenerationResult(Tensors.longs(ids, device, b, t), Tensors.floats(lp, device, b, t),
+                Tensors.floats(mask, device, b, t), lengths, truncated, rows, rowLogProbs);
+    }
+
+    private static boolean allTrue(boolean[] values) {
+        for (boolean v : values) {
+            if (!v) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
