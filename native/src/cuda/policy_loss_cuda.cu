@@ -181,7 +181,8 @@ __device__ RowContext load_row(const LossArgs& a, int64_t row) {
     const double kl_agg = kl_on ? aggregation_weight(c.kl_agg_mode, c.kl_denom, row_valid) : 0.0;
     r.kl_weight = kl_agg * static_cast<double>(r.lambda);
     r.pg_grad_scale = static_cast<float>(r.pg_weight);
-    r.kl_grad_scale = static_cast<float>(static_cast<double>(c.kl_beta) * kl_agg * r.lambda);
+    // kl_beta is only validated when the KL term is on: never multiply an unused one.
+    r.kl_grad_scale = kl_on ? static_cast<float>(static_cast<double>(c.kl_beta) * kl_agg * r.lambda) : 0.0f;
     r.entropy_grad = static_cast<float>(-static_cast<double>(c.entropy_coef) * r.pg_weight);
     return r;
 }
