@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs the vlmrl JMH benchmarks and prints the fused-vs-eager table.
+#
+#   benchmarks/run.sh quick [extra JMH args]   # a few minutes on 2 cores: fewer sizes and iterations
+#   benchmarks/run.sh full  [extra JMH args]   # every size, more iterations (RESULTS.md)
+#
+# Extra arguments go to JMH after ours, e.g. a benchmark regex ("PolicyLoss") or "-p tokens=65536".
+# Environment:
+#   VLMRL_BENCH_THREADS  threads for LibTorch and for the native OpenMP kernels (default: nproc)
+#   VLMRL_BENCH_CP       class path to use instead of benchmarks/target/classes:benchmarks/target/lib/*
+#   JAVA                 java executable (default: java)
+set -euo pipefail
+
+mode="${1:-}"
+case "$mode" in
+  quick|full) shift ;;
+  *) echo "usage: benchmarks/run.sh quick|full [extra JMH args]" >&2; exit 2 ;;
+esac
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+java_cmd="${JAVA:-java}"
+
+# Build only when nothing is built yet.
+if [[ -z "${VLMRL_BENCH_CP:-}" && ! -d benchmarks/target/classes/io/vlmrl/bench ]]; then
+  echo "benchmarks/target/classes missing: building (mvn -o -q -pl benchmarks -am package -DskipTests)"
+  mvn -o -q -pl benchmarks -am package -DskipTests
+fi
+cp="${VLMRL_BENCH_CP:-benchmarks/target/classes:benchmarks/target/lib/*}"
+
+# Same thread count for LibTorch (set in Java from -Dvlmrl.bench.threads) and for the
+# native kernels' OpenMP runtime (OMP_NUM_THREADS, read when the library loads).
+threads="${VLMRL_BENCH_THREADS:-$(nproc)}"
+export OMP_NUM_THREADS="$threads"
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+results="benchmarks/results"
+mkdir -p "$results"
+json="$results/$mode-$stamp.json"
+memory="$results/$mode-$stamp-memory.csv"
+table="$results/$mode-$stamp.md"
+
+# The heap is fixed and pre-touched so that JVM heap growth never shows up in the
+# resident-memory high-water mark the log-prob benchmark reads.
+fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory"
+
+if [[ "$mode" == quick ]]; then
+  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p tokens=65536,4194304)
+else
+  jmh_args=(-f 1 -wi 3 -w 2s -i 5 -r 2s)
+fi
+
+cpu_model="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+cores="$(nproc)"
+mem_total="$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
+jdk="$("$java_cmd" -version 2>&1 | head -1)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+{
+  echo "## vlmrl benchmarks ($mode run, $stamp)"
+  echo
+  echo "- machine: $cpu_model, $cores cores, $mem_total memory"
+  echo "- JDK: $jdk"
+  echo "- threads: LibTorch $threads, native OpenMP $threads (OMP_NUM_THREADS)"
+  echo "- git commit: $commit"
+  echo "- command: benchmarks/run.sh $mode $*"
+  echo "- JMH: ${jmh_args[*]} $*"
+  echo
+} > "$table"
+
+echo "== checking that fused kernels and eager baselines compute the same math"
+"$java_cmd" -Xmx2g -Dvlmrl.bench.threads="$threads" -cp "$cp" io.vlmrl.bench.BaselineAgreement
+
+echo "== JMH ($mode): results in $json"
+"$java_cmd" -cp "$cp" org.openjdk.jmh.Main "${jmh_args[@]}" \
+  -jvmArgsAppend "$fork_jvm_args" -rf json -rff "$json" "$@"
+
+"$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "$json" "$memory" >> "$table"
+echo
+cat "$table"
+echo "(table saved to $table)"

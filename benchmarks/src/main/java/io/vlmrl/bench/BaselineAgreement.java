@@ -1,0 +1,72 @@
+package io.vlmrl.bench;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Checks, before any timing, that each fused kernel and its eager baseline compute the same
+ * thing on the benchmark's own inputs (smaller sizes): otherwise a speed-up would compare
+ * different work. run.sh runs it first and stops on a mismatch.
+ */
+public final class BaselineAgreement {
+
+    private BaselineAgreement() {
+    }
+
+    public static void main(String[] args) {
+        BenchThreads.configure();
+        boolean ok = true;
+        for (PolicyLossCase lossCase : PolicyLossCase.values()) {
+            ok &= checkPolicyLoss(lossCase);
+        }
+        for (String dtype : new String[] {"fp32", "bf16"}) {
+            ok &= checkTokenLogProbs("64x4096", dtype);
+        }
+        if (!ok) {
+            System.err.println("fused kernels and eager baselines disagree: the benchmark would compare different math");
+            System.exit(1);
+        }
+        System.out.println("fused kernels and eager baselines agree");
+    }
+
+    private static boolean checkPolicyLoss(PolicyLossCase lossCase) {
+        try (PointerScope scope = new PointerScope();
+             PolicyLossInputs in = new PolicyLossInputs(64 * PolicyLossInputs.ROW_LEN, 3);
+             FusedPolicyLossKernel kernel = new FusedPolicyLossKernel(lossCase, in)) {
+            Tensor fusedGrad = torch.empty_like(in.logp);
+            double fusedLoss = kernel.run(in.logp, fusedGrad);
+            Tensor leaf = in.logp.detach().requires_grad_(true);
+            Tensor eagerLoss = EagerPolicyLossBaseline.loss(lossCase, in, leaf);
+            eagerLoss.backward();
+            double lossDiff = Math.abs(fusedLoss - eagerLoss.item_double());
+            double gradDiff = fusedGrad.sub(leaf.grad()).abs().max().item_double();
+            double gradScale = leaf.grad().abs().max().item_double();
+            // fp32 per-token math; the eager sum order differs from the kernel's chunked sum.
+            boolean ok = lossDiff <= 1e-5 * Math.max(1.0, Math.abs(fusedLoss)) && gradDiff <= 1e-5 * gradScale + 1e-12;
+            System.out.printf("policy loss %-13s loss %.8g vs %.8g, max |grad diff| %.3g (max |grad| %.3g) %s%n",
+                    lossCase.id(), fusedLoss, eagerLoss.item_double(), gradDiff, gradScale, ok ? "ok" : "MISMATCH");
+            return ok;
+        }
+    }
+
+    private static boolean checkTokenLogProbs(String shape, String dtype) {
+        try (PointerScope scope = new PointerScope();
+             TokenLogProbsInputs in = new TokenLogProbsInputs(shape, dtype, 5);
+             FusedTokenLogProbsKernel kernel = new FusedTokenLogProbsKernel(in)) {
+            Tensor fusedGrad = torch.empty_like(in.logits);
+            kernel.forwardBackward(fusedGrad);
+            Tensor leaf = in.logits.detach().requires_grad_(true);
+            EagerTokenLogProbsBaseline.surrogate(leaf, in).backward();
+            Tensor eagerGrad = leaf.grad().to(torch.ScalarType.Float);
+            double gradDiff = fusedGrad.to(torch.ScalarType.Float).sub(eagerGrad).abs().max().item_double();
+            double gradScale = eagerGrad.abs().max().item_double();
+            // bf16 gradients are rounded to 8 mantissa bits on both sides, possibly differently.
+            double tolerance = ("bf16".equals(dtype) ? 1e-2 : 1e-4) * gradScale;
+            boolean ok = gradDiff <= tolerance;
+            System.out.printf("token log-probs %s %s: max |grad diff| %.3g (max |grad| %.3g) %s%n",
+                    shape, dtype, gradDiff, gradScale, ok ? "ok" : "MISMATCH");
+            return ok;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.vlmrl.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Policy loss forward + backward over N fp32 tokens: the fused CPU kernel against the same
+ * math as LibTorch eager ops with autograd.
+ *
+ * <ul>
+ *   <li>{@code fused}: the kernel as a training step uses it, its gradient output allocated
+ *       per call (as the eager side's autograd allocates logp.grad);</li>
+ *   <li>{@code fusedKernelOnly}: the kernel into a preallocated gradient buffer, the number
+ *       compared with the memory bandwidth;</li>
+ *   <li>{@code eager}: logp.requires_grad, the loss built from LibTorch ops, backward.</li>
+ * </ul>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class PolicyLossBenchmark {
+
+    @Param({"ppo", "clip-higher", "aaac", "aaac-k3-dads"})
+    public String mode;
+
+    @Param({"65536", "1048576", "4194304"})
+    public int tokens;
+
+    private PolicyLossInputs inputs;
+    private PolicyLossCase lossCase;
+    private FusedPolicyLossKernel kernel;
+    private Tensor logpLeaf;
+    private Tensor preallocatedGrad;
+
+    @Setup
+    public void setUp() {
+        BenchThreads.configure();
+        lossCase = PolicyLossCase.fromId(mode);
+        inputs = new PolicyLossInputs(tokens, 42);
+        kernel = new FusedPolicyLossKernel(lossCase, inputs);
+        logpLeaf = inputs.logp.detach().requires_grad_(true);
+        preallocatedGrad = torch.zeros_like(inputs.logp);
+    }
+
+    @TearDown
+    public void tearDown() {
+        kernel.close();
+        inputs.close();
+    }
+
+    @Benchmark
+    public double fused() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor grad = torch.empty_like(inputs.logp);
+            return kernel.run(inputs.logp, grad);
+        }
+    }
+
+    @Benchmark
+    public double fusedKernelOnly() {
+        return kernel.run(inputs.logp, preallocatedGrad);
+    }
+
+    @Benchmark
+    public double eager() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor loss = EagerPolicyLossBaseline.loss(lossCase, inputs, logpLeaf);
+            loss.backward();
+            // Read one gradient element so the backward's output is used, then drop the
+            // gradient so the next call allocates it afresh instead of accumulating.
+            double value = loss.item_double() + logpLeaf.grad().data_ptr_float().get(0);
+            logpLeaf.mutable_grad().reset();
+            return value;
+        }
+    }
+}

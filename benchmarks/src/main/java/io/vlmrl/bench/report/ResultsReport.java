@@ -1,0 +1,219 @@
+package io.vlmrl.bench.report;
+
+import io.vlmrl.bench.ByteModel;
+import io.vlmrl.bench.PolicyLossCase;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Turns one JMH JSON result file (and the peak-memory CSV of the same run) into Markdown
+ * tables: fused time, eager time, speed-up, effective bandwidth as a fraction of the STREAM
+ * triad's, peak extra memory as a multiple of the logits, and whether the CPU targets are met.
+ *
+ * <p>Usage: {@code ResultsReport <jmh.json> [memory.csv]}
+ */
+public final class ResultsReport {
+
+    /** CPU targets of the issue. */
+    static final double POLICY_LOSS_MIN_SPEEDUP = 10.0;
+    static final double POLICY_LOSS_MIN_TRIAD_FRACTION = 0.5;
+    static final int POLICY_LOSS_TARGET_TOKENS = 4 * 1024 * 1024;
+    static final double LOGPROBS_MIN_SPEEDUP = 5.0;
+    static final double LOGPROBS_MAX_EXTRA_MEMORY = 1.1;
+    static final String LOGPROBS_TARGET_SHAPE = "2048x32768";
+
+    private final List<JmhResult> results;
+    private final PeakMemoryRecords memory;
+    private final StringBuilder out = new StringBuilder();
+
+    ResultsReport(List<JmhResult> results, PeakMemoryRecords memory) {
+        this.results = results;
+        this.memory = memory;
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: ResultsReport <jmh-result.json> [peak-memory.csv]");
+            System.exit(2);
+        }
+        List<JmhResult> results = JmhResult.read(Path.of(args[0]));
+        PeakMemoryRecords memory = PeakMemoryRecords.read(args.length > 1 ? Path.of(args[1]) : null);
+        System.out.print(new ResultsReport(results, memory).render());
+    }
+
+    String render() {
+        double triadBytesPerSecond = triadSection();
+        policyLossSection(triadBytesPerSecond);
+        tokenLogProbsSection(triadBytesPerSecond);
+        trainStepSection();
+        return out.toString();
+    }
+
+    /** Returns the triad bandwidth in bytes/s, NaN when the run has no triad result. */
+    private double triadSection() {
+        Optional<JmhResult> triad = find(r -> r.benchmarkClass.equals("StreamTriadBenchmark"));
+        out.append("### Memory bandwidth reference (STREAM triad, native OpenMP)\n\n");
+        if (triad.isEmpty()) {
+            out.append("No triad result in this run: bandwidth fractions are not available.\n\n");
+            return Double.NaN;
+        }
+        JmhResult t = triad.get();
+        long elements = Long.parseLong(t.param("elements"));
+        double bandwidth = ByteModel.triad(elements) / t.secondsPerOp;
+        out.append(String.format(Locale.ROOT, "a = b + s*c over %d floats per array (%.0f MiB moved per call): "
+                + "%.3f ms, **%.2f GB/s**\n\n", elements, ByteModel.triad(elements) / 1048576.0,
+                t.secondsPerOp * 1e3, bandwidth / 1e9));
+        return bandwidth;
+    }
+
+    private void policyLossSection(double triad) {
+        List<Map<String, String>> cases = paramSets("PolicyLossBenchmark");
+        if (cases.isEmpty()) {
+            return;
+        }
+        out.append("### Policy loss, forward + backward, fp32\n\n");
+        out.append("| mode | tokens | fused ms | eager ms | speed-up | fused GB/s (triad %) | kernel-only ms | kernel-only GB/s (triad %) | target |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        cases.sort(Comparator.comparing((Map<String, String> p) -> PolicyLossCase.fromId(p.get("mode")).ordinal())
+                .thenComparing(p -> Long.parseLong(p.get("tokens"))));
+        for (Map<String, String> p : cases) {
+            PolicyLossCase lossCase = PolicyLossCase.fromId(p.get("mode"));
+            long tokens = Long.parseLong(p.get("tokens"));
+            long bytes = ByteModel.policyLoss(lossCase, tokens);
+            double fused = seconds("PolicyLossBenchmark", "fused", p);
+            double eager = seconds("PolicyLossBenchmark", "eager", p);
+            double kernel = seconds("PolicyLossBenchmark", "fusedKernelOnly", p);
+            double speedup = eager / fused;
+            double kernelFraction = bytes / kernel / triad;
+            String target = "";
+            if (tokens == POLICY_LOSS_TARGET_TOKENS) {
+                target = verdict(speedup >= POLICY_LOSS_MIN_SPEEDUP && kernelFraction >= POLICY_LOSS_MIN_TRIAD_FRACTION,
+                        String.format(Locale.ROOT, "≥%.0fx, ≥%.0f%% triad", POLICY_LOSS_MIN_SPEEDUP,
+                                POLICY_LOSS_MIN_TRIAD_FRACTION * 100));
+            }
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    lossCase.id(), tokensLabel(tokens), ms(fused), ms(eager), ratio(speedup),
+                    bandwidth(bytes / fused, triad), ms(kernel), bandwidth(bytes / kernel, triad), target));
+        }
+        out.append("\nfused: the kernel with its gradient buffer allocated per call (as autograd allocates logp.grad); "
+                + "kernel-only: into a preallocated buffer. Bytes per token: 17 (21 with the KL's ref input).\n\n");
+    }
+
+    private void tokenLogProbsSection(double triad) {
+        List<Map<String, String>> cases = paramSets("TokenLogProbsBenchmark");
+        if (cases.isEmpty()) {
+            return;
+        }
+        out.append("### Token log-probs + entropy from logits, forward + backward\n\n");
+        out.append("| N x V | dtype | fused ms | eager ms | speed-up | fused GB/s (triad %) | peak extra memory fused | peak extra memory eager | target |\n");
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        cases.sort(Comparator.comparing((Map<String, String> p) -> p.get("shape")).thenComparing(p -> p.get("dtype")));
+        for (Map<String, String> p : cases) {
+            String shape = p.get("shape");
+            String dtype = p.get("dtype");
+            String[] nv = shape.split("x");
+            long bytes = ByteModel.tokenLogProbs(Long.parseLong(nv[0]), Long.parseLong(nv[1]), "bf16".equals(dtype) ? 2 : 4);
+            double fused = seconds("TokenLogProbsBenchmark", "fused", p);
+            double eager = seconds("TokenLogProbsBenchmark", "eager", p);
+            String memoryKey = "shape=" + shape + ";dtype=" + dtype;
+            double fusedMemory = memory.ratio("TokenLogProbsBenchmark", "fused", memoryKey);
+            double eagerMemory = memory.ratio("TokenLogProbsBenchmark", "eager", memoryKey);
+            double speedup = eager / fused;
+            String target = "";
+            if (shape.equals(LOGPROBS_TARGET_SHAPE) && dtype.equals("fp32")) {
+                target = verdict(speedup >= LOGPROBS_MIN_SPEEDUP && fusedMemory <= LOGPROBS_MAX_EXTRA_MEMORY,
+                        String.format(Locale.ROOT, "≥%.0fx, ≤%.1fx logits", LOGPROBS_MIN_SPEEDUP, LOGPROBS_MAX_EXTRA_MEMORY));
+            }
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    shape, dtype, ms(fused), ms(eager), ratio(speedup), bandwidth(bytes / fused, triad),
+                    memoryRatio(fusedMemory), memoryRatio(eagerMemory), target));
+        }
+        out.append("\nPeak extra memory: rise of the process's resident high-water mark (VmHWM) during an iteration, "
+                + "largest over the iterations, each case in its own JVM, as a multiple of the logits' size. "
+                + "Both sides allocate the logits gradient (1.0x) inside the measured call.\n\n");
+    }
+
+    private void trainStepSection() {
+        List<Map<String, String>> cases = paramSets("TrainStepBenchmark");
+        if (cases.isEmpty()) {
+            return;
+        }
+        out.append("### One training step of the built-in model\n\n");
+        out.append("| case | tokens/step | fused ms | eager ms | fused tokens/s | eager tokens/s | speed-up |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        for (Map<String, String> p : cases) {
+            long tokens = Long.parseLong(p.getOrDefault("tokensPerStep", "0"));
+            double fused = seconds("TrainStepBenchmark", "fused", p);
+            double eager = seconds("TrainStepBenchmark", "eager", p);
+            out.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %.0f | %.0f | %s |\n",
+                    p.toString().replace('|', '/'), tokens, ms(fused), ms(eager), tokens / fused, tokens / eager,
+                    ratio(eager / fused)));
+        }
+        out.append('\n');
+    }
+
+    /** The distinct parameter sets of a benchmark class (its cases). */
+    private List<Map<String, String>> paramSets(String benchmarkClass) {
+        Map<String, Map<String, String>> sets = new LinkedHashMap<>();
+        for (JmhResult r : results) {
+            if (r.benchmarkClass.equals(benchmarkClass)) {
+                sets.putIfAbsent(r.params.toString(), r.params);
+            }
+        }
+        return new ArrayList<>(sets.values());
+    }
+
+    private double seconds(String benchmarkClass, String method, Map<String, String> params) {
+        return find(r -> r.benchmarkClass.equals(benchmarkClass) && r.method.equals(method) && r.params.equals(params))
+                .map(r -> r.secondsPerOp).orElse(Double.NaN);
+    }
+
+    private Optional<JmhResult> find(Predicate<JmhResult> predicate) {
+        return results.stream().filter(predicate).findFirst();
+    }
+
+    private static String verdict(boolean met, String what) {
+        return (met ? "met (" : "**missed** (") + what + ")";
+    }
+
+    private static String tokensLabel(long tokens) {
+        if (tokens % (1024 * 1024) == 0) {
+            return (tokens / (1024 * 1024)) + "M";
+        }
+        return tokens % 1024 == 0 ? (tokens / 1024) + "K" : Long.toString(tokens);
+    }
+
+    private static String ms(double seconds) {
+        if (Double.isNaN(seconds)) {
+            return "–";
+        }
+        double ms = seconds * 1e3;
+        return String.format(Locale.ROOT, ms < 1 ? "%.3f" : ms < 100 ? "%.2f" : "%.0f", ms);
+    }
+
+    private static String ratio(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.1fx", value);
+    }
+
+    private static String memoryRatio(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.2fx", value);
+    }
+
+    private static String bandwidth(double bytesPerSecond, double triad) {
+        if (Double.isNaN(bytesPerSecond)) {
+            return "–";
+        }
+        if (Double.isNaN(triad)) {
+            return String.format(Locale.ROOT, "%.1f", bytesPerSecond / 1e9);
+        }
+        return String.format(Locale.ROOT, "%.1f (%.0f%%)", bytesPerSecond / 1e9, 100 * bytesPerSecond / triad);
+    }
+}
