@@ -1,5 +1,11 @@
 package io.vlmrl.train;
 
+import io.vlmrl.data.BuiltinTask;
+import io.vlmrl.data.QuestionType;
+import io.vlmrl.data.TaskConfig;
+import io.vlmrl.model.Tokenizer;
+import io.vlmrl.model.VlmConfig;
+import io.vlmrl.model.WordTokenizer;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -11,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,12 +121,35 @@ public final class TrainConfig {
     public int checkpointEvery() { return integer("checkpoint.every"); }
     public int evalSize() { return integer("eval.size"); }
 
-    public int modelDim() { return integer("model.dim"); }
-    public int modelLayers() { return integer("model.layers"); }
-    public int modelHeads() { return integer("model.heads"); }
+    public int minDifficulty() { return integer("task.min_difficulty"); }
+    public int maxDifficulty() { return integer("task.max_difficulty"); }
+    public int gridSize() { return integer("task.grid_size"); }
+    public long taskSeed() { return integer("task.seed"); }
+
     public int imageSize() { return integer("model.image_size"); }
     public int patchSize() { return integer("model.patch_size"); }
-    public int maxPromptLength() { return integer("model.max_prompt_length"); }
+    public int visionWidth() { return integer("model.vision_width"); }
+    public int visionLayers() { return integer("model.vision_layers"); }
+    public int hiddenSize() { return integer("model.hidden_size"); }
+    public int layers() { return integer("model.layers"); }
+    public int heads() { return integer("model.heads"); }
+    public int intermediateSize() { return integer("model.intermediate_size"); }
+
+    /** The model's sizes from the model.* keys, with the vocabulary and special ids of {@code tokenizer}. */
+    public VlmConfig modelConfig(Tokenizer tokenizer) {
+        return VlmConfig.builder().tokenizer(tokenizer)
+                .imageSize(imageSize()).patchSize(patchSize())
+                .visionWidth(visionWidth()).visionLayers(visionLayers())
+                .hiddenSize(hiddenSize()).numLayers(layers()).numHeads(heads()).numKvHeads(heads())
+                .intermediateSize(intermediateSize())
+                .build();
+    }
+
+    /** The built-in task's settings (all question types, 10% held out); image size from model.image_size. */
+    public TaskConfig taskConfig() {
+        return new TaskConfig(imageSize(), gridSize(), minDifficulty(), maxDifficulty(),
+                EnumSet.allOf(QuestionType.class), taskSeed(), TaskConfig.defaults().heldOutPercent());
+    }
 
     public int sftSteps() { return integer("sft.steps"); }
     public double sftLr() { return real("sft.lr"); }
@@ -202,13 +232,19 @@ public final class TrainConfig {
 
     /** Rules that involve more than one key. */
     private void checkConsistency() {
-        if (modelDim() % modelHeads() != 0) {
-            throw new IllegalArgumentException("config key 'model.heads': expected a divisor of model.dim="
-                    + modelDim() + ", got '" + modelHeads() + "'");
+        if (minDifficulty() > maxDifficulty()) {
+            throw new IllegalArgumentException("config key 'task.max_difficulty': expected an integer in ["
+                    + minDifficulty() + " (task.min_difficulty), 3], got '" + maxDifficulty() + "'");
         }
-        if (imageSize() % patchSize() != 0) {
-            throw new IllegalArgumentException("config key 'model.patch_size': expected a divisor of model.image_size="
-                    + imageSize() + ", got '" + patchSize() + "'");
+        try {
+            modelConfig(WordTokenizer.fromWords(BuiltinTask.vocabulary()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config keys 'model.*': " + e.getMessage(), e);
+        }
+        try {
+            taskConfig();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config keys 'task.*' / 'model.image_size': " + e.getMessage(), e);
         }
         if (aaacEpsMin() > aaacEpsMax()) {
             throw new IllegalArgumentException("config key 'loss.aaac_eps_max': expected a number in ["

@@ -50,7 +50,8 @@ class TrainConfigTest {
         assertRefused("curriculum.n_max", () -> TrainConfig.resolve("acpo", null, List.of("rollout.group_size=4", "curriculum.n_max=5")));
         assertRefused("optim.micro_batch_size", () -> TrainConfig.resolve("acpo", null, List.of("optim.mini_batch_size=8", "optim.micro_batch_size=16")));
         assertRefused("loss.aaac_eps_max", () -> TrainConfig.resolve("acpo", null, List.of("loss.aaac_eps_min=0.3", "loss.aaac_eps_max=0.25")));
-        assertRefused("model.heads", () -> TrainConfig.resolve("acpo", null, List.of("model.dim=30", "model.heads=4")));
+        assertRefused("hiddenSize", () -> TrainConfig.resolve("acpo", null, List.of("model.hidden_size=30", "model.heads=4")));
+        assertRefused("task.max_difficulty", () -> TrainConfig.resolve("acpo", null, List.of("task.min_difficulty=3", "task.max_difficulty=2")));
     }
 
     @Test

@@ -1,0 +1,81 @@
+package io.vlmrl.train;
+
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.OutputArchive;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.file.Path;
+
+/**
+ * The one place where accumulated gradients become a parameter update: gradient-norm
+ * clipping, then AdamW, then zeroed gradients. A data-parallel all-reduce of the gradients
+ * belongs at the top of {@link #apply()}, before the norm is taken.
+ */
+public final class OptimizerStep implements AutoCloseable {
+
+    private final TensorVector parameters;
+    private final AdamW adamW;
+    private final double maxGradNorm;
+
+    /**
+     * @param model       the module whose parameters are trained
+     * @param maxGradNorm clip the global gradient L2 norm to this (0: no clipping)
+     */
+    public OptimizerStep(Module model, double lr, double weightDecay, double beta1, double beta2, double maxGradNorm) {
+        if (!(maxGradNorm >= 0)) throw new IllegalArgumentException("maxGradNorm: expected >= 0, got " + maxGradNorm);
+        this.parameters = model.parameters();
+        AdamWOptions options = new AdamWOptions(lr);
+        options.weight_decay().put(weightDecay);
+        options.betas().put(0, beta1).put(1, beta2);
+        this.adamW = new AdamW(parameters, options);
+        this.maxGradNorm = maxGradNorm;
+    }
+
+    public static OptimizerStep of(Module model, TrainConfig c) {
+        return new OptimizerStep(model, c.lr(), c.weightDecay(), c.beta1(), c.beta2(), c.gradClip());
+    }
+
+    /**
+     * Clips the accumulated gradients, updates the parameters and zeroes the gradients.
+     *
+     * @return the global gradient L2 norm before clipping
+     */
+    public double apply() {
+        // Distributed training: all-reduce (average) every parameter's gradient here.
+        double norm = torch.clip_grad_norm_(parameters, maxGradNorm > 0 ? maxGradNorm : Double.POSITIVE_INFINITY);
+        adamW.step();
+        adamW.zero_grad(true);
+        return norm;
+    }
+
+    /** Drops accumulated gradients without updating (e.g. before the first micro-batch). */
+    public void zeroGrad() {
+        adamW.zero_grad(true);
+    }
+
+    /** Writes the AdamW state (moments and step counts) to {@code file}. */
+    public void save(Path file) {
+        try (OutputArchive archive = new OutputArchive()) {
+            adamW.save(archive);
+            archive.save_to(file.toString());
+        }
+    }
+
+    /** Restores the AdamW state written by {@link #save}. */
+    public void load(Path file) {
+        try (InputArchive archive = new InputArchive()) {
+            archive.load_from(file.toString());
+            adamW.load(archive);
+        }
+    }
+
+    @Override
+    public void close() {
+        adamW.close();
+        parameters.close();
+    }
+}
