@@ -1,13 +1,19 @@
 package io.vlmrl.bench;
 
+import io.vlmrl.kernels.KernelBackend;
+import io.vlmrl.kernels.NonFinitePolicy;
+import io.vlmrl.kernels.TokenLogProbs;
+import io.vlmrl.loss.PolicyLoss;
+import io.vlmrl.loss.PolicyLossResult;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Checks, before any timing, that each fused kernel and its eager baseline compute the same
- * thing on the benchmark's own inputs (smaller sizes): otherwise a speed-up would compare
- * different work. run.sh runs it first and stops on a mismatch.
+ * Checks, before any timing, that every implementation the benchmarks time computes the same
+ * thing on the benchmark's own inputs (smaller sizes): the eager baselines, the library's
+ * fused ops and the raw kernel. Otherwise a speed-up would compare different work. run.sh
+ * runs it first and stops on a mismatch.
  */
 public final class BaselineAgreement {
 
@@ -34,28 +40,41 @@ public final class BaselineAgreement {
         try (PointerScope scope = new PointerScope();
              PolicyLossInputs in = new PolicyLossInputs(64 * PolicyLossInputs.ROW_LEN, 3);
              FusedPolicyLossKernel kernel = new FusedPolicyLossKernel(lossCase, in)) {
-            Tensor fusedGrad = torch.empty_like(in.logp);
-            double fusedLoss = kernel.run(in.logp, fusedGrad);
             Tensor leaf = in.logp.detach().requires_grad_(true);
             Tensor eagerLoss = EagerPolicyLossBaseline.loss(lossCase, in, leaf);
             eagerLoss.backward();
-            double lossDiff = Math.abs(fusedLoss - eagerLoss.item_double());
-            double gradDiff = fusedGrad.sub(leaf.grad()).abs().max().item_double();
-            double gradScale = leaf.grad().abs().max().item_double();
-            // fp32 per-token math; the eager sum order differs from the kernel's chunked sum.
-            boolean ok = lossDiff <= 1e-5 * Math.max(1.0, Math.abs(fusedLoss)) && gradDiff <= 1e-5 * gradScale + 1e-12;
-            System.out.printf("policy loss %-13s loss %.8g vs %.8g, max |grad diff| %.3g (max |grad| %.3g) %s%n",
-                    lossCase.id(), fusedLoss, eagerLoss.item_double(), gradDiff, gradScale, ok ? "ok" : "MISMATCH");
+            double reference = eagerLoss.item_double();
+            Tensor referenceGrad = leaf.grad();
+            double gradScale = referenceGrad.abs().max().item_double();
+
+            Tensor kernelGrad = torch.empty_like(in.logp);
+            double kernelLoss = kernel.run(in.logp, kernelGrad);
+            PolicyLossResult library = PolicyLoss.compute(in.forLibrary(lossCase),
+                    lossCase.libraryConfig(KernelBackend.FUSED));
+            boolean ok = agrees("policy loss " + lossCase.id() + " (raw kernel)", kernelLoss, reference,
+                    kernelGrad, referenceGrad, gradScale);
+            ok &= agrees("policy loss " + lossCase.id() + " (library fused)", library.loss(), reference,
+                    library.gradLogp(), referenceGrad, gradScale);
             return ok;
         }
     }
 
+    /** fp32 per-token math; the eager sum order differs from the kernel's chunked double sums. */
+    private static boolean agrees(String what, double loss, double referenceLoss, Tensor grad, Tensor referenceGrad,
+                                  double gradScale) {
+        double lossDiff = Math.abs(loss - referenceLoss);
+        double gradDiff = grad.sub(referenceGrad).abs().max().item_double();
+        boolean ok = lossDiff <= 1e-5 * Math.max(1.0, Math.abs(referenceLoss)) && gradDiff <= 1e-5 * gradScale + 1e-12;
+        System.out.printf("%-40s loss %.8g vs eager %.8g, max |grad diff| %.3g (max |grad| %.3g) %s%n",
+                what, loss, referenceLoss, gradDiff, gradScale, ok ? "ok" : "MISMATCH");
+        return ok;
+    }
+
     private static boolean checkTokenLogProbs(String shape, String dtype) {
         try (PointerScope scope = new PointerScope();
-             TokenLogProbsInputs in = new TokenLogProbsInputs(shape, dtype, 5);
-             FusedTokenLogProbsKernel kernel = new FusedTokenLogProbsKernel(in)) {
-            Tensor fusedGrad = torch.empty_like(in.logits);
-            kernel.forwardBackward(fusedGrad);
+             TokenLogProbsInputs in = new TokenLogProbsInputs(shape, dtype, 5)) {
+            Tensor fusedGrad = TokenLogProbs.forward(in.logits, in.targets, 1.0, true, NonFinitePolicy.ERROR)
+                    .gradLogits(in.gradLogp, in.gradEntropy, false);
             Tensor leaf = in.logits.detach().requires_grad_(true);
             EagerTokenLogProbsBaseline.surrogate(leaf, in).backward();
             Tensor eagerGrad = leaf.grad().to(torch.ScalarType.Float);

@@ -1,5 +1,8 @@
 package io.vlmrl.bench;
 
+import io.vlmrl.kernels.KernelBackend;
+import io.vlmrl.loss.PolicyLoss;
+import io.vlmrl.loss.PolicyLossConfig;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -22,11 +25,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * math as LibTorch eager ops with autograd.
  *
  * <ul>
- *   <li>{@code fused}: the kernel as a training step uses it, its gradient output allocated
- *       per call (as the eager side's autograd allocates logp.grad);</li>
- *   <li>{@code fusedKernelOnly}: the kernel into a preallocated gradient buffer, the number
- *       compared with the memory bandwidth;</li>
- *   <li>{@code eager}: logp.requires_grad, the loss built from LibTorch ops, backward.</li>
+ *   <li>{@code fused}: the library's {@link PolicyLoss#compute} on the fused backend, as the
+ *       trainer calls it (input checks, gradient buffer allocated per call, metric sums);</li>
+ *   <li>{@code fusedKernelOnly}: the C kernel alone into a preallocated gradient buffer, the
+ *       number compared with the memory bandwidth;</li>
+ *   <li>{@code eager}: logp.requires_grad, the loss built from LibTorch ops, backward: the
+ *       lean way a Java user writes it ({@link EagerPolicyLossBaseline}), the speed-up's
+ *       denominator;</li>
+ *   <li>{@code eagerLibrary}: the library's eager reference backend (kernels=eager), which also
+ *       checks for non-finite inputs and computes every metric, so is slower than {@code eager}.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -48,6 +55,9 @@ public class PolicyLossBenchmark {
     private FusedPolicyLossKernel kernel;
     private Tensor logpLeaf;
     private Tensor preallocatedGrad;
+    private io.vlmrl.loss.PolicyLossInputs libraryInputs;
+    private PolicyLossConfig fusedConfig;
+    private PolicyLossConfig eagerConfig;
 
     @Setup
     public void setUp() {
@@ -57,6 +67,9 @@ public class PolicyLossBenchmark {
         kernel = new FusedPolicyLossKernel(lossCase, inputs);
         logpLeaf = inputs.logp.detach().requires_grad_(true);
         preallocatedGrad = torch.zeros_like(inputs.logp);
+        libraryInputs = inputs.forLibrary(lossCase);
+        fusedConfig = lossCase.libraryConfig(KernelBackend.FUSED);
+        eagerConfig = lossCase.libraryConfig(KernelBackend.EAGER);
     }
 
     @TearDown
@@ -68,8 +81,14 @@ public class PolicyLossBenchmark {
     @Benchmark
     public double fused() {
         try (PointerScope scope = new PointerScope()) {
-            Tensor grad = torch.empty_like(inputs.logp);
-            return kernel.run(inputs.logp, grad);
+            return PolicyLoss.compute(libraryInputs, fusedConfig).loss();
+        }
+    }
+
+    @Benchmark
+    public double eagerLibrary() {
+        try (PointerScope scope = new PointerScope()) {
+            return PolicyLoss.compute(libraryInputs, eagerConfig).loss();
         }
     }
 

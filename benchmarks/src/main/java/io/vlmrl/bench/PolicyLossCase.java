@@ -1,5 +1,10 @@
 package io.vlmrl.bench;
 
+import io.vlmrl.kernels.KernelBackend;
+import io.vlmrl.loss.Aggregation;
+import io.vlmrl.loss.KlEstimator;
+import io.vlmrl.loss.PolicyLossConfig;
+
 /**
  * The policy-loss configurations the benchmark compares (ALGORITHMS.md "Clipped policy loss",
  * "AAAC", "KL penalty", "DADS"). All use token-mean aggregation and fp32 inputs.
@@ -63,6 +68,22 @@ public enum PolicyLossCase {
      */
     public int bytesPerToken() {
         return 4 + 4 + 4 + 1 + 4 + (k3WithDads ? 4 : 0);
+    }
+
+    /** The library's config for this case, running on {@code backend}. */
+    public PolicyLossConfig libraryConfig(KernelBackend backend) {
+        PolicyLossConfig.Builder builder = aaac ? PolicyLossConfig.aaac()
+                : this == CLIP_HIGHER ? PolicyLossConfig.clipHigher() : PolicyLossConfig.ppo();
+        builder.epsLow(epsLow).aaacEpsMin(AAAC_EPS_MIN).aaacEpsMax(AAAC_EPS_MAX)
+                .logRatioClamp(LOGRATIO_CLAMP).klClamp(KL_CLAMP).k3Clamp(K3_CLAMP)
+                .aggregation(Aggregation.TOKEN_MEAN).backend(backend);
+        if (!aaac) {
+            builder.epsHigh(epsHigh);
+        }
+        if (k3WithDads) {
+            builder.klEstimator(KlEstimator.K3).klBeta(KL_BETA).klAggregation(Aggregation.TOKEN_MEAN);
+        }
+        return builder.build();
     }
 
     public static PolicyLossCase fromId(String id) {

@@ -1,5 +1,7 @@
 package io.vlmrl.bench;
 
+import io.vlmrl.loss.AdvantageStats;
+import io.vlmrl.loss.Denominators;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -21,11 +23,15 @@ public final class PolicyLossInputs implements AutoCloseable {
     public final Tensor logp;
     public final Tensor old;
     public final Tensor adv;
-    public final Tensor mask;
     public final Tensor ref;
     public final Tensor klWeight;
+    /** [B, T] bool. */
+    public final Tensor mask;
     /** Number of valid tokens: the token-mean denominator. */
     public final double validTokens;
+    public final Denominators denominators;
+    /** Advantage statistics over the valid tokens (AAAC's min-max normalization). */
+    public final AdvantageStats advantageStats;
     public final float advMin;
     public final float advMax;
 
@@ -45,11 +51,24 @@ public final class PolicyLossInputs implements AutoCloseable {
         // Response i is valid for its first len_i tokens, len_i uniform in [T/4, T].
         Tensor lengths = torch.randint(rowLen / 4, rowLen + 1, new long[] {rows, 1});
         Tensor positions = torch.arange(new Scalar(rowLen)).unsqueeze(0);
-        this.mask = positions.lt(lengths).to(torch.ScalarType.Byte).contiguous();
+        this.mask = positions.lt(lengths).contiguous();
         this.klWeight = torch.rand(new long[] {rows}, f32).mul(new Scalar(0.8)).add(new Scalar(0.2));
-        this.validTokens = mask.sum().item_double();
-        this.advMin = adv.min().item_float();
-        this.advMax = adv.max().item_float();
+        this.denominators = Denominators.of(mask);
+        this.validTokens = denominators.tokens();
+        this.advantageStats = AdvantageStats.of(adv, mask);
+        this.advMin = (float) advantageStats.min();
+        this.advMax = (float) advantageStats.max();
+    }
+
+    /** The library's view of these inputs: logp without grad, so the result carries d loss / d logp. */
+    public io.vlmrl.loss.PolicyLossInputs forLibrary(PolicyLossCase lossCase) {
+        io.vlmrl.loss.PolicyLossInputs.Builder builder = io.vlmrl.loss.PolicyLossInputs.builder(logp, old, adv, mask)
+                .denominators(denominators)
+                .advantageStats(advantageStats);
+        if (lossCase.k3WithDads()) {
+            builder.ref(ref).klWeights(klWeight);
+        }
+        return builder.build();
     }
 
     /** Total tokens N = B * T (valid or not). */

@@ -1,9 +1,11 @@
 package io.vlmrl.bench;
 
+import io.vlmrl.kernels.EagerTokenLogProbs;
+import io.vlmrl.kernels.NonFinitePolicy;
+import io.vlmrl.kernels.TokenLogProbs;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,12 +25,23 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * Token log-probs + entropy from logits, forward and backward: the fused kernels against
  * log_softmax + gather + entropy in LibTorch eager ops with autograd.
  *
+ * <ul>
+ *   <li>{@code fused}: the library's {@link TokenLogProbs} forward, then its backward into a
+ *       new gradient buffer (inPlace = false);</li>
+ *   <li>{@code fusedInPlace}: the same with inPlace = true, the gradient overwriting the
+ *       logits, as the trainer runs it (the logits are restored, untimed, before each call);</li>
+ *   <li>{@code eager}: the lean LibTorch formulation with autograd ({@link EagerTokenLogProbsBaseline}),
+ *       the speed-up's denominator;</li>
+ *   <li>{@code eagerLibrary}: the library's eager reference backend ({@link EagerTokenLogProbs}).</li>
+ * </ul>
+ *
  * <p>Besides time, each case records its peak extra resident memory: the high-water mark is
  * reset before every iteration and read after it; the largest rise over the iterations,
  * relative to the logits' size, goes to {@link PeakMemoryLog}. JMH runs every (method,
  * shape, dtype) in its own forked JVM, so no other case's allocations are mixed in. Both
  * sides allocate their logits gradient inside the measured call (autograd's logits.grad;
- * the fused backward's output buffer), so that buffer counts as extra memory on both.
+ * the fused backward's output buffer), so that buffer counts as extra memory on both;
+ * {@code fusedInPlace} writes it over the logits instead.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,7 +58,6 @@ public class TokenLogProbsBenchmark {
     public String dtype;
 
     private TokenLogProbsInputs inputs;
-    private FusedTokenLogProbsKernel kernel;
     private Tensor logitsLeaf;
     private long iterationStartResident;
     private long peakExtraBytes;
@@ -54,7 +66,6 @@ public class TokenLogProbsBenchmark {
     public void setUp() {
         BenchThreads.configure();
         inputs = new TokenLogProbsInputs(shape, dtype, 7);
-        kernel = new FusedTokenLogProbsKernel(inputs);
         logitsLeaf = inputs.logits.detach().requires_grad_(true);
     }
 
@@ -73,15 +84,55 @@ public class TokenLogProbsBenchmark {
     public void tearDown(BenchmarkParams params) {
         PeakMemoryLog.record(params.getBenchmark(), "shape=" + shape + ";dtype=" + dtype,
                 peakExtraBytes, inputs.logitsBytes());
-        kernel.close();
         inputs.close();
+    }
+
+    /** Logits the in-place backward may overwrite: a copy of the inputs', restored before each call. */
+    @State(Scope.Thread)
+    public static class OverwritableLogits {
+        Tensor logits;
+
+        @Setup(Level.Trial)
+        public void allocate(TokenLogProbsBenchmark benchmark) {
+            logits = benchmark.inputs.logits.clone();
+        }
+
+        @Setup(Level.Invocation)
+        public void restore(TokenLogProbsBenchmark benchmark) {
+            logits.copy_(benchmark.inputs.logits);
+        }
+
+        @TearDown(Level.Trial)
+        public void free() {
+            logits.close();
+        }
     }
 
     @Benchmark
     public double fused() {
+        return fusedForwardBackward(inputs.logits, false);
+    }
+
+    @Benchmark
+    public double fusedInPlace(OverwritableLogits overwritable) {
+        return fusedForwardBackward(overwritable.logits, true);
+    }
+
+    private double fusedForwardBackward(Tensor logits, boolean inPlace) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor gradLogits = torch.empty_like(inputs.logits);
-            return kernel.forwardBackward(gradLogits);
+            TokenLogProbs lp = TokenLogProbs.forward(logits, inputs.targets, 1.0, true, NonFinitePolicy.ERROR);
+            Tensor grad = lp.gradLogits(inputs.gradLogp, inputs.gradEntropy, inPlace);
+            return lp.logp().data_ptr_float().get(0) + grad.numel();
+        }
+    }
+
+    @Benchmark
+    public double eagerLibrary() {
+        try (PointerScope scope = new PointerScope()) {
+            EagerTokenLogProbs lp = EagerTokenLogProbs.forward(inputs.logits, inputs.targets, 1.0, true,
+                    NonFinitePolicy.ERROR);
+            Tensor grad = lp.gradLogits(inputs.gradLogp, inputs.gradEntropy, false);
+            return lp.logp().data_ptr_float().get(0) + grad.numel();
         }
     }
 
