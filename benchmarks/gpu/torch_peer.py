@@ -9,7 +9,6 @@ torch.compile, forward plus backward through autograd, on the same shapes:
 Usage (on a GPU machine with PyTorch):  python3 benchmarks/gpu/torch_peer.py [--no-compile]
 """
 import argparse
-import math
 
 import torch
 
