@@ -93,14 +93,14 @@ public final class ConfigSchema {
 
                 Setting.integer("rollout.prompts_per_step", 16, 1, 65536, "B: prompts (groups) per step"),
                 Setting.integer("rollout.group_size", 8, 1, 1024, "G: responses per prompt"),
-                Setting.integer("rollout.max_response_length", 8, 1, 65536, "longest response in tokens"),
+                Setting.integer("rollout.max_response_length", 10, 1, 65536, "longest response in tokens"),
                 Setting.real("rollout.temperature", 1.0, 1e-3, 100, "sampling temperature"),
                 Setting.real("rollout.top_p", 1.0, 1e-6, 1, "nucleus sampling mass"),
                 Setting.integer("rollout.top_k", 0, 0, 1_000_000, "top-k sampling (0: off)"),
 
                 Setting.flag("dapo.dynamic_sampling", false, "keep only groups whose rewards are not all equal"),
                 Setting.flag("dapo.overlong_shaping", false, "add the overlong length penalty to the reward"),
-                Setting.integer("dapo.overlong_max_length", 8, 1, 65536, "L_max of the overlong shaping"),
+                Setting.integer("dapo.overlong_max_length", 10, 1, 65536, "L_max of the overlong shaping"),
                 Setting.integer("dapo.overlong_cache", 2, 0, 65536, "L_cache (soft margin) of the overlong shaping"),
 
                 Setting.flag("curriculum.gate", true, "ACPO gating: keep groups with 0 < #{r > tau} <= n_max"),
