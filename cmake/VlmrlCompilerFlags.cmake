@@ -13,6 +13,7 @@ set(CMAKE_CXX_STANDARD_REQUIRED ON)
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 
 # Flags for the CPU kernel sources only (tests and CUDA keep the defaults).
-set(VLMRL_CPU_FLAGS -O3 -march=${VLMRL_CPU_ARCH} -fno-math-errno -Wall -Wextra)
+# -fno-trapping-math lets the vectoriser if-convert float selects (no FP traps are used).
+set(VLMRL_CPU_FLAGS -O3 -march=${VLMRL_CPU_ARCH} -fno-math-errno -fno-trapping-math -Wall -Wextra)
 
 find_package(OpenMP REQUIRED COMPONENTS CXX)

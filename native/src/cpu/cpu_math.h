@@ -37,6 +37,12 @@ inline uint16_t float_to_bf16(float x) {
     return static_cast<uint16_t>(x != x ? quiet_nan : rounded);
 }
 
+/* min / max as selects: vectorise to one instruction each (std::fmin / fmax are libm calls
+ * with NaN rules the kernels do not need, as they sanitise their inputs first). */
+inline float min_f(float a, float b) { return b < a ? b : a; }
+inline float max_f(float a, float b) { return b > a ? b : a; }
+inline float clamp_f(float x, float lo, float hi) { return min_f(max_f(x, lo), hi); }
+
 /* False for NaN and +-Inf. */
 inline bool is_finite(float x) { return std::fabs(x) <= FLT_MAX; }
 
@@ -47,7 +53,7 @@ inline bool is_finite(float x) { return std::fabs(x) <= FLT_MAX; }
  */
 inline float fast_exp(float x) {
     const float kMin = -87.33654f, kMax = 88.37626f;
-    const float xc = std::fmin(std::fmax(x, kMin), kMax);
+    const float xc = clamp_f(x, kMin, kMax);  // NaN passes through, handled below
     // Round xc / ln2 to the nearest integer with the 1.5 * 2^23 trick (no call to rint).
     const float kRoundMagic = 12582912.0f;
     float n = xc * 1.44269504088896341f + kRoundMagic;

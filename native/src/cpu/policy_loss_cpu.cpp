@@ -24,7 +24,9 @@
 #include "internal.h"
 #include "vlmrl/policy_loss.h"
 
+using vlmrl::cpu::clamp_f;
 using vlmrl::cpu::fast_exp;
+using vlmrl::cpu::max_f;
 using vlmrl::cpu::is_finite;
 using vlmrl::cpu::normal_cdf;
 
@@ -101,6 +103,34 @@ int32_t first_bad_input(const Inputs& in, int64_t row, int64_t k) {
     return -1;
 }
 
+/* A condition as 1.0f / 0.0f: the loop below combines conditions by products of these
+ * rather than with bools, which GCC's vectoriser handles poorly at mixed lane widths. */
+inline float flag(bool condition) { return condition ? 1.0f : 0.0f; }
+
+/* Tokens per inner vector loop: its sums stay in float (exact for the counts, ~1e-7
+ * relative for the values) and are then added to the chunk's double accumulators. */
+constexpr int64_t kSubBlock = 512;
+
+/* A response whose per-response input (adv or kl_weight) is non-finite: no valid token. */
+void run_bad_row(const Inputs& in, int64_t row, int64_t begin, int64_t end, Partial& out) {
+    int64_t n_bad = 0;
+    for (int64_t k = begin; k < end; ++k) {
+        n_bad += in.mask[k] != 0 ? 1 : 0;
+        in.grad_logp[k] = 0.0f;
+        if (in.grad_entropy != nullptr) in.grad_entropy[k] = 0.0f;
+    }
+    if (n_bad > 0 && out.nonfinite_count == 0) {
+        for (int64_t k = begin; k < end; ++k) {
+            if (in.mask[k] != 0) {
+                out.first_nonfinite = k;
+                out.first_nonfinite_input = first_bad_input(in, row, k);
+                break;
+            }
+        }
+    }
+    out.nonfinite_count += n_bad;
+}
+
 /*
  * Tokens [begin, end) of response `row`: writes grad_logp (and grad_entropy) and adds
  * this segment's sums to `out`. Branch-free per token; masked or non-finite tokens
@@ -120,10 +150,12 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
 
     // Per-response constants.
     const float row_adv = kAdvPerToken ? 0.0f : adv[row];
-    const float row_lambda = (kKl != VLMRL_KL_NONE && in.kl_weight != nullptr) ? in.kl_weight[row] : 1.0f;
-    const bool row_inputs_finite = (kAdvPerToken || is_finite(row_adv)) && is_finite(row_lambda);
-    const float lambda = row_inputs_finite ? row_lambda : 0.0f;  // a bad row has no valid token
-    const float row_eps = (!kAdvPerToken && row_inputs_finite) ? row_eps_high(cfg, row_adv) : cfg.eps_high;
+    const float lambda = (kKl != VLMRL_KL_NONE && in.kl_weight != nullptr) ? in.kl_weight[row] : 1.0f;
+    if (!(kAdvPerToken || is_finite(row_adv)) || !is_finite(lambda)) {
+        run_bad_row(in, row, begin, end, out);
+        return;
+    }
+    const float row_eps = kAdvPerToken ? cfg.eps_high : row_eps_high(cfg, row_adv);
     const double pg_w = in.pg_weight[row];
     const double kl_w = in.kl_weight_agg[row];
     const float pg_wf = static_cast<float>(pg_w);
@@ -134,119 +166,131 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
     const float kl_clamp = cfg.kl_clamp;
     const float k3_clamp = cfg.k3_clamp;
     const float lower_bound = 1.0f - cfg.eps_low;
-    const bool dual_on = cfg.dual_clip != 0;
     const float dual_c = cfg.dual_clip_c;
+    const float dual_threshold = cfg.dual_clip ? dual_c : INFINITY;  // rho > +Inf never holds
     const float aaac_a = cfg.adv_stat_a, aaac_b = cfg.adv_stat_b;
     const float aaac_min = cfg.aaac_eps_min, aaac_max = cfg.aaac_eps_max;
 
-    double s_pg = 0, s_kl = 0, s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
-    int64_t n_valid = 0, n_upper = 0, n_lower = 0, n_dual = 0, n_bad = 0;
+    for (int64_t block = begin; block < end; block += kSubBlock) {
+        const int64_t block_end = end - block < kSubBlock ? end : block + kSubBlock;
+        // The mask as floats first: with only 32- and 64-bit lanes in the main loop its
+        // vector width is 16 floats (AVX-512) instead of 64 bytes, which avoids register spills.
+        alignas(64) float mask_f[kSubBlock];
+#pragma omp simd
+        for (int64_t k = block; k < block_end; ++k) mask_f[k - block] = mask[k] != 0 ? 1.0f : 0.0f;
 
-#pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_upper, \
-                               n_lower, n_dual, n_bad)
-    for (int64_t k = begin; k < end; ++k) {
-        const bool in_mask = mask[k] != 0;
-        float lp = logp[k];
-        float lo = old[k];
-        float a = kAdvPerToken ? adv[k] : row_adv;
-        float r = kKl != VLMRL_KL_NONE ? ref[k] : 0.0f;
-        float h = kEntropy != kNoEntropy ? entropy[k] : 0.0f;
-        bool finite = row_inputs_finite & is_finite(lp) & is_finite(lo);
-        if (kAdvPerToken) finite = finite & is_finite(a);
-        if (kKl != VLMRL_KL_NONE) finite = finite & is_finite(r);
-        if (kEntropy != kNoEntropy) finite = finite & is_finite(h);
-        const bool valid = in_mask & finite;
-        n_bad += (in_mask & !finite) ? 1 : 0;
-        // Compute on zeros where invalid so no NaN/Inf reaches the arithmetic below.
-        lp = valid ? lp : 0.0f;
-        lo = valid ? lo : 0.0f;
-        a = valid ? a : 0.0f;
-        r = valid ? r : 0.0f;
-        h = valid ? h : 0.0f;
+        // Values are summed in double (exact cancellation between calls that differ in one
+        // token, for finite differences); counts of <= kSubBlock tokens are exact in float.
+        double s_pg = 0, s_kl = 0, s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
+        float n_valid = 0, n_upper = 0, n_lower = 0, n_dual = 0, n_bad = 0;
 
-        // Ratio with the log-ratio clamp (gradient 0 outside it, as autograd of clamp).
-        const float raw_lr = lp - lo;
-        const float lr = std::fmin(std::fmax(raw_lr, -lr_clamp), lr_clamp);
-        const bool lr_inside = (raw_lr >= -lr_clamp) & (raw_lr <= lr_clamp);
-        const float rho = fast_exp(lr);
+#pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_upper, n_lower, \
+                               n_dual, n_bad)
+        for (int64_t k = block; k < block_end; ++k) {
+            float lp = logp[k];
+            float lo = old[k];
+            float a = kAdvPerToken ? adv[k] : row_adv;
+            float r = kKl != VLMRL_KL_NONE ? ref[k] : 0.0f;
+            float h = kEntropy != kNoEntropy ? entropy[k] : 0.0f;
+            float finite = flag(is_finite(lp)) * flag(is_finite(lo));
+            if (kAdvPerToken) finite *= flag(is_finite(a));
+            if (kKl != VLMRL_KL_NONE) finite *= flag(is_finite(r));
+            if (kEntropy != kNoEntropy) finite *= flag(is_finite(h));
+            const float in_mask = mask_f[k - block];
+            const float valid = in_mask * finite;
+            n_bad += in_mask - valid;
+            // Compute on zeros where invalid so no NaN/Inf reaches the arithmetic below.
+            lp = valid > 0.0f ? lp : 0.0f;
+            lo = valid > 0.0f ? lo : 0.0f;
+            a = valid > 0.0f ? a : 0.0f;
+            r = valid > 0.0f ? r : 0.0f;
+            h = valid > 0.0f ? h : 0.0f;
 
-        float eps_high = row_eps;
-        if (kEps == kEpsAaacMinMax) eps_high = aaac_eps_high(a, VLMRL_AAAC_MINMAX, aaac_a, aaac_b, aaac_min, aaac_max);
-        if (kEps == kEpsAaacZscore) eps_high = aaac_eps_high(a, VLMRL_AAAC_ZSCORE_CDF, aaac_a, aaac_b, aaac_min, aaac_max);
-        const float upper_bound = 1.0f + eps_high;
+            // Ratio with the log-ratio clamp (gradient 0 outside it, as autograd of clamp).
+            const float raw_lr = lp - lo;
+            const float lr = clamp_f(raw_lr, -lr_clamp, lr_clamp);
+            const float lr_inside = flag(std::fabs(raw_lr) <= lr_clamp);
+            const float rho = fast_exp(lr);
 
-        // Clipped surrogate, dual clip, and which branch carries the gradient.
-        const float rho_clipped = std::fmin(std::fmax(rho, lower_bound), upper_bound);
-        float pg = std::fmax(-a * rho, -a * rho_clipped);
-        const bool clip_upper = (a > 0.0f) & (rho > upper_bound);
-        const bool clip_lower = (a < 0.0f) & (rho < lower_bound);
-        const bool dual = dual_on & (a < 0.0f) & (rho > dual_c);
-        pg = dual ? -a * dual_c : pg;
-        const bool pg_grad_on = !(clip_upper | clip_lower | dual) & lr_inside;
-        const float d_pg = pg_grad_on ? -a * rho : 0.0f;
+            float eps_high = row_eps;
+            if (kEps == kEpsAaacMinMax)
+                eps_high = aaac_eps_high(a, VLMRL_AAAC_MINMAX, aaac_a, aaac_b, aaac_min, aaac_max);
+            if (kEps == kEpsAaacZscore)
+                eps_high = aaac_eps_high(a, VLMRL_AAAC_ZSCORE_CDF, aaac_a, aaac_b, aaac_min, aaac_max);
+            const float upper_bound = 1.0f + eps_high;
 
-        // KL estimator and its derivative w.r.t. logp.
-        float kl = 0.0f, d_kl = 0.0f;
-        if (kKl != VLMRL_KL_NONE) {
-            const float raw_delta = r - lp;
-            const float delta = std::fmin(std::fmax(raw_delta, -kl_clamp), kl_clamp);
-            const bool delta_inside = (raw_delta >= -kl_clamp) & (raw_delta <= kl_clamp);
-            if (kKl == VLMRL_KL_K1) {
-                kl = -delta;
-                d_kl = delta_inside ? 1.0f : 0.0f;
-            } else if (kKl == VLMRL_KL_K2) {
-                kl = 0.5f * delta * delta;
-                d_kl = delta_inside ? -delta : 0.0f;
-            } else {
-                const float e = fast_exp(delta);
-                const float raw_k3 = e - delta - 1.0f;
-                kl = std::fmin(std::fmax(raw_k3, -k3_clamp), k3_clamp);
-                const bool k3_inside = (raw_k3 >= -k3_clamp) & (raw_k3 <= k3_clamp);
-                d_kl = (delta_inside & k3_inside) ? 1.0f - e : 0.0f;
-            }
-        }
+            // Clipped surrogate, dual clip, and which branch carries the gradient.
+            const float rho_clipped = clamp_f(rho, lower_bound, upper_bound);
+            float pg = max_f(-a * rho, -a * rho_clipped);
+            const float clip_upper = flag(a > 0.0f) * flag(rho > upper_bound);
+            const float clip_lower = flag(a < 0.0f) * flag(rho < lower_bound);
+            const float dual = flag(a < 0.0f) * flag(rho > dual_threshold);
+            pg = dual > 0.0f ? -a * dual_c : pg;
+            const float pg_grad_on = (1.0f - clip_upper) * (1.0f - clip_lower) * (1.0f - dual) * lr_inside;
+            const float d_pg = pg_grad_on * (-a * rho);
 
-        const float grad = pg_wf * d_pg + kl_grad_scale * d_kl;
-        grad_logp[k] = valid ? grad : 0.0f;
-        if (kEntropy == kEntropyInAndGrad) grad_entropy[k] = valid ? entropy_grad : 0.0f;
-
-        s_pg += valid ? pg : 0.0f;
-        s_kl += valid ? kl : 0.0f;
-        s_entropy += h;
-        s_ppo_kl += lo - lp;
-        s_eps += valid ? eps_high : 0.0f;
-        s_ratio += valid ? rho : 0.0f;
-        n_valid += valid ? 1 : 0;
-        n_upper += (valid & clip_upper) ? 1 : 0;
-        n_lower += (valid & clip_lower) ? 1 : 0;
-        n_dual += (valid & dual) ? 1 : 0;
-    }
-
-    out.pg_loss += pg_w * s_pg;
-    out.kl_loss += kl_w * lambda * s_kl;
-    out.entropy_loss += pg_w * s_entropy;
-    out.sum_kl += static_cast<double>(lambda) * s_kl;
-    out.sum_entropy += s_entropy;
-    out.sum_ppo_kl += s_ppo_kl;
-    out.sum_eps_high += s_eps;
-    out.sum_ratio += s_ratio;
-    out.n_valid += n_valid;
-    out.n_clip_upper += n_upper;
-    out.n_clip_lower += n_lower;
-    out.n_dual_clip += n_dual;
-    if (n_bad > 0) {
-        if (out.nonfinite_count == 0) {
-            for (int64_t k = begin; k < end; ++k) {
-                if (mask[k] == 0) continue;
-                const int32_t bad = first_bad_input(in, row, k);
-                if (bad >= 0) {
-                    out.first_nonfinite = k;
-                    out.first_nonfinite_input = bad;
-                    break;
+            // KL estimator and its derivative w.r.t. logp (0 where delta is clamped).
+            float kl = 0.0f, d_kl = 0.0f;
+            if (kKl != VLMRL_KL_NONE) {
+                const float raw_delta = r - lp;
+                const float delta = clamp_f(raw_delta, -kl_clamp, kl_clamp);
+                const float delta_inside = flag(std::fabs(raw_delta) <= kl_clamp);
+                if (kKl == VLMRL_KL_K1) {
+                    kl = -delta;
+                    d_kl = delta_inside;
+                } else if (kKl == VLMRL_KL_K2) {
+                    kl = 0.5f * delta * delta;
+                    d_kl = -delta * delta_inside;
+                } else {
+                    const float e = fast_exp(delta);
+                    const float raw_k3 = e - delta - 1.0f;  // >= 0
+                    kl = clamp_f(raw_k3, -k3_clamp, k3_clamp);
+                    d_kl = (1.0f - e) * delta_inside * flag(raw_k3 <= k3_clamp);
                 }
             }
+
+            const float grad = pg_wf * d_pg + kl_grad_scale * d_kl;
+            grad_logp[k] = valid > 0.0f ? grad : 0.0f;
+            if (kEntropy == kEntropyInAndGrad) grad_entropy[k] = valid > 0.0f ? entropy_grad : 0.0f;
+
+            s_pg += valid * pg;
+            s_kl += valid * kl;
+            s_entropy += h;
+            s_ppo_kl += lo - lp;
+            if (kEps != kEpsPerRow) s_eps += valid * eps_high;  // else row_eps * n_valid below
+            s_ratio += valid * rho;
+            n_valid += valid;
+            n_upper += valid * clip_upper;
+            n_lower += valid * clip_lower;
+            n_dual += valid * dual;
         }
-        out.nonfinite_count += n_bad;
+
+        out.pg_loss += pg_w * s_pg;
+        out.kl_loss += kl_w * lambda * s_kl;
+        out.entropy_loss += pg_w * s_entropy;
+        out.sum_kl += static_cast<double>(lambda) * s_kl;
+        out.sum_entropy += s_entropy;
+        out.sum_ppo_kl += s_ppo_kl;
+        out.sum_eps_high += kEps == kEpsPerRow ? static_cast<double>(row_eps) * n_valid : s_eps;
+        out.sum_ratio += s_ratio;
+        out.n_valid += static_cast<int64_t>(n_valid);
+        out.n_clip_upper += static_cast<int64_t>(n_upper);
+        out.n_clip_lower += static_cast<int64_t>(n_lower);
+        out.n_dual_clip += static_cast<int64_t>(n_dual);
+        if (n_bad > 0.0f) {
+            if (out.nonfinite_count == 0) {
+                for (int64_t k = block; k < block_end; ++k) {
+                    if (mask[k] == 0) continue;
+                    const int32_t bad = first_bad_input(in, row, k);
+                    if (bad >= 0) {
+                        out.first_nonfinite = k;
+                        out.first_nonfinite_input = bad;
+                        break;
+                    }
+                }
+            }
+            out.nonfinite_count += static_cast<int64_t>(n_bad);
+        }
     }
 }
 

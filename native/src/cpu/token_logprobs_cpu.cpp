@@ -22,6 +22,7 @@
 using vlmrl::cpu::bf16_to_float;
 using vlmrl::cpu::fast_exp;
 using vlmrl::cpu::float_to_bf16;
+using vlmrl::cpu::max_f;
 
 namespace {
 
@@ -104,7 +105,7 @@ RowForward forward_row(const vlmrl_token_logprobs_config& cfg, const void* logit
         float block_s = 0.0f, block_q = 0.0f;
 #pragma omp simd reduction(+ : block_s, block_q)
         for (int64_t j = 0; j < n; ++j) {
-            const float t = std::fmax(z[j] - m, kMinLogProb);
+            const float t = max_f(z[j] - m, kMinLogProb);
             const float e = fast_exp(t);
             block_s += e;
             block_q += e * t;
@@ -132,7 +133,7 @@ void backward_row(const vlmrl_token_logprobs_config& cfg, const void* logits, in
         const int64_t target_in_block = target - col0;
 #pragma omp simd
         for (int64_t j = 0; j < n; ++j) {
-            const float log_p = std::fmax(buf[j] - lse, kMinLogProb);
+            const float log_p = max_f(buf[j] - lse, kMinLogProb);
             const float p = fast_exp(log_p);
             const float onehot = j == target_in_block ? 1.0f : 0.0f;
             buf[j] = (g_logp * (onehot - p) - g_entropy * p * (log_p + entropy)) / temperature;
