@@ -3,6 +3,7 @@ package io.vlmrl.train;
 import io.vlmrl.data.BuiltinTask;
 import io.vlmrl.model.VisionLanguageModel;
 import io.vlmrl.model.WordTokenizer;
+import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,6 +79,21 @@ class RlTrainerTest {
                 assertEquals(1.0, r.passMeanRatio().get(0), 0.0, "first pass: ratio exactly 1 (one mini-batch)");
                 assertNotEquals(1.0, r.passMeanRatio().get(1), "second pass: the update moved the ratio");
             }
+        }
+    }
+
+    @Test
+    void nativeMemoryStaysFlatOverManySteps() throws Exception {
+        TrainConfig c = tiny("acpo", "steps=1000");
+        try (RlTrainer trainer = new RlTrainer(c, dir.resolve("memory"), tinyModel(c), TOKENIZER).showProgress(false)) {
+            for (int s = 0; s < 3; s++) trainer.step(); // warm-up: allocator pools, JIT, optimizer state
+            System.gc();
+            long warm = Pointer.physicalBytes();
+            for (int s = 0; s < 12; s++) trainer.step();
+            System.gc();
+            long grown = Pointer.physicalBytes() - warm;
+            // A leak of one step's activations and logits would add several MB per step.
+            assertTrue(grown < 64L << 20, "resident memory grew by " + (grown >> 20) + " MiB over 12 steps");
         }
     }
 
