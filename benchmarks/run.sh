@@ -46,9 +46,9 @@ table="$results/$mode-$stamp.md"
 fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory"
 
 if [[ "$mode" == quick ]]; then
-  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p tokens=65536,4194304)
+  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p mode=ppo,aaac-k3-dads -p tokens=4194304 -p shape=2048x32768 -p promptsPerStep=4)
 else
-  jmh_args=(-f 1 -wi 3 -w 2s -i 5 -r 2s)
+  jmh_args=(-f 1 -wi 2 -w 2s -i 5 -r 1s)
 fi
 
 cpu_model="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
@@ -62,7 +62,8 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "- machine: $cpu_model, $cores cores, $mem_total memory"
   echo "- JDK: $jdk"
-  echo "- threads: LibTorch $threads, native OpenMP $threads (OMP_NUM_THREADS)"
+  echo "- threads: LibTorch $threads, native OpenMP $threads (OMP_NUM_THREADS); OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset (libgomp default)}"
+  echo "- load average before the run (other processes on the machine distort every number): $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- git commit: $commit"
   echo "- command: benchmarks/run.sh $mode $*"
   echo "- JMH: ${jmh_args[*]} $*"
@@ -76,7 +77,11 @@ echo "== JMH ($mode): results in $json"
 "$java_cmd" -cp "$cp" org.openjdk.jmh.Main "${jmh_args[@]}" \
   -jvmArgsAppend "$fork_jvm_args" -rf json -rff "$json" "$@"
 
-"$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "$json" "$memory" >> "$table"
+{
+  echo "- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  "$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "$json" "$memory"
+} >> "$table"
 echo
 cat "$table"
 echo "(table saved to $table)"

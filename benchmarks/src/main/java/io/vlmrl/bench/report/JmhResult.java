@@ -22,9 +22,12 @@ public final class JmhResult {
     public final double secondsPerOp;
     /** JMH's 99.9% confidence half-width, in seconds (NaN with too few iterations). */
     public final double errorSeconds;
+    /** Secondary metrics (JMH aux counters) as events per second, by name. */
+    public final Map<String, Double> secondaryPerSecond;
 
     JmhResult(String benchmarkClass, String method, Map<String, String> params, double secondsPerOp,
-              double errorSeconds) {
+              double errorSeconds, Map<String, Double> secondaryPerSecond) {
+        this.secondaryPerSecond = secondaryPerSecond;
         this.benchmarkClass = benchmarkClass;
         this.method = method;
         this.params = params;
@@ -65,10 +68,28 @@ public final class JmhResult {
             String unit = metric.get("scoreUnit").asText();
             double scale = secondsPerUnit(unit);
             double error = metric.get("scoreError").asDouble(Double.NaN);
+            Map<String, Double> secondary = new TreeMap<>();
+            JsonNode secondaryNode = entry.get("secondaryMetrics");
+            if (secondaryNode != null) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = secondaryNode.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> m = it.next();
+                    secondary.put(m.getKey(), perSecond(m.getValue().get("score").asDouble(),
+                            m.getValue().get("scoreUnit").asText()));
+                }
+            }
             results.add(new JmhResult(simpleClass, full.substring(lastDot + 1), params,
-                    metric.get("score").asDouble() * scale, error * scale));
+                    metric.get("score").asDouble() * scale, error * scale, secondary));
         }
         return results;
+    }
+
+    /** An aux counter's score as events per second: JMH writes "ms/op" (time per event) in
+     *  average-time mode and "ops/ms" in throughput mode. */
+    private static double perSecond(double score, String unit) {
+        if (unit.startsWith("ops/")) {
+            return score / secondsPerUnit(unit.substring(4) + "/op");
+        }
+        return 1.0 / (score * secondsPerUnit(unit));
     }
 
     private static double secondsPerUnit(String unit) {

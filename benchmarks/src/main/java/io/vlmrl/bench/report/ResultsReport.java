@@ -80,8 +80,8 @@ public final class ResultsReport {
             return;
         }
         out.append("### Policy loss, forward + backward, fp32\n\n");
-        out.append("| mode | tokens | fused ms | eager ms | speed-up | fused GB/s (triad %) | kernel-only ms | kernel-only GB/s (triad %) | target |\n");
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        out.append("| mode | tokens | fused ms | eager ms | speed-up | fused GB/s (triad %) | kernel-only ms | kernel-only GB/s (triad %) | library eager ms | target |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         cases.sort(Comparator.comparing((Map<String, String> p) -> PolicyLossCase.fromId(p.get("mode")).ordinal())
                 .thenComparing(p -> Long.parseLong(p.get("tokens"))));
         for (Map<String, String> p : cases) {
@@ -91,6 +91,7 @@ public final class ResultsReport {
             double fused = seconds("PolicyLossBenchmark", "fused", p);
             double eager = seconds("PolicyLossBenchmark", "eager", p);
             double kernel = seconds("PolicyLossBenchmark", "fusedKernelOnly", p);
+            double eagerLibrary = seconds("PolicyLossBenchmark", "eagerLibrary", p);
             double speedup = eager / fused;
             double kernelFraction = bytes / kernel / triad;
             String target = "";
@@ -99,12 +100,16 @@ public final class ResultsReport {
                         String.format(Locale.ROOT, "≥%.0fx, ≥%.0f%% triad", POLICY_LOSS_MIN_SPEEDUP,
                                 POLICY_LOSS_MIN_TRIAD_FRACTION * 100));
             }
-            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                     lossCase.id(), tokensLabel(tokens), ms(fused), ms(eager), ratio(speedup),
-                    bandwidth(bytes / fused, triad), ms(kernel), bandwidth(bytes / kernel, triad), target));
+                    bandwidth(bytes / fused, triad), ms(kernel), bandwidth(bytes / kernel, triad), ms(eagerLibrary),
+                    target));
         }
-        out.append("\nfused: the kernel with its gradient buffer allocated per call (as autograd allocates logp.grad); "
-                + "kernel-only: into a preallocated buffer. Bytes per token: 17 (21 with the KL's ref input).\n\n");
+        out.append("\nfused: the library's PolicyLoss.compute on the fused backend (checks, gradient allocated per call, "
+                + "metrics); eager: the same loss as lean LibTorch ops + autograd (the speed-up's denominator); "
+                + "kernel-only: the C kernel into a preallocated buffer (the bandwidth target); library eager: the "
+                + "library's eager reference backend (also checks non-finite inputs and computes every metric). "
+                + "Bytes per token: 17 (21 with the KL's ref input).\n\n");
     }
 
     private void tokenLogProbsSection(double triad) {
@@ -113,8 +118,9 @@ public final class ResultsReport {
             return;
         }
         out.append("### Token log-probs + entropy from logits, forward + backward\n\n");
-        out.append("| N x V | dtype | fused ms | eager ms | speed-up | fused GB/s (triad %) | peak extra memory fused | peak extra memory eager | target |\n");
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        out.append("| N x V | dtype | fused ms | eager ms | speed-up | fused GB/s (triad %) | in-place ms | in-place GB/s (triad %) | library eager ms "
+                + "| extra memory fused | in-place | eager | library eager | target |\n");
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         cases.sort(Comparator.comparing((Map<String, String> p) -> p.get("shape")).thenComparing(p -> p.get("dtype")));
         for (Map<String, String> p : cases) {
             String shape = p.get("shape");
@@ -123,22 +129,29 @@ public final class ResultsReport {
             long bytes = ByteModel.tokenLogProbs(Long.parseLong(nv[0]), Long.parseLong(nv[1]), "bf16".equals(dtype) ? 2 : 4);
             double fused = seconds("TokenLogProbsBenchmark", "fused", p);
             double eager = seconds("TokenLogProbsBenchmark", "eager", p);
+            double inPlace = seconds("TokenLogProbsBenchmark", "fusedInPlace", p);
+            double eagerLibrary = seconds("TokenLogProbsBenchmark", "eagerLibrary", p);
             String memoryKey = "shape=" + shape + ";dtype=" + dtype;
             double fusedMemory = memory.ratio("TokenLogProbsBenchmark", "fused", memoryKey);
             double eagerMemory = memory.ratio("TokenLogProbsBenchmark", "eager", memoryKey);
+            double inPlaceMemory = memory.ratio("TokenLogProbsBenchmark", "fusedInPlace", memoryKey);
+            double eagerLibraryMemory = memory.ratio("TokenLogProbsBenchmark", "eagerLibrary", memoryKey);
             double speedup = eager / fused;
             String target = "";
             if (shape.equals(LOGPROBS_TARGET_SHAPE) && dtype.equals("fp32")) {
                 target = verdict(speedup >= LOGPROBS_MIN_SPEEDUP && fusedMemory <= LOGPROBS_MAX_EXTRA_MEMORY,
                         String.format(Locale.ROOT, "≥%.0fx, ≤%.1fx logits", LOGPROBS_MIN_SPEEDUP, LOGPROBS_MAX_EXTRA_MEMORY));
             }
-            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                     shape, dtype, ms(fused), ms(eager), ratio(speedup), bandwidth(bytes / fused, triad),
-                    memoryRatio(fusedMemory), memoryRatio(eagerMemory), target));
+                    ms(inPlace), bandwidth(bytes / inPlace, triad), ms(eagerLibrary),
+                    memoryRatio(fusedMemory), memoryRatio(inPlaceMemory), memoryRatio(eagerMemory),
+                    memoryRatio(eagerLibraryMemory), target));
         }
         out.append("\nPeak extra memory: rise of the process's resident high-water mark (VmHWM) during an iteration, "
                 + "largest over the iterations, each case in its own JVM, as a multiple of the logits' size. "
-                + "Both sides allocate the logits gradient (1.0x) inside the measured call.\n\n");
+                + "fused, eager and library eager allocate the logits gradient (1.0x) inside the measured call; "
+                + "in-place writes it over the logits, as the trainer does. The memory target applies to fused.\n\n");
     }
 
     private void trainStepSection() {
@@ -146,18 +159,25 @@ public final class ResultsReport {
         if (cases.isEmpty()) {
             return;
         }
-        out.append("### One training step of the built-in model\n\n");
-        out.append("| case | tokens/step | fused ms | eager ms | fused tokens/s | eager tokens/s | speed-up |\n");
+        out.append("### One RL training step of the built-in model (RlTrainer.step)\n\n");
+        out.append("| preset | prompts/step | fused ms/step | eager ms/step | speed-up | fused tokens/s | eager tokens/s |\n");
         out.append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, String> p : cases) {
-            long tokens = Long.parseLong(p.getOrDefault("tokensPerStep", "0"));
-            double fused = seconds("TrainStepBenchmark", "fused", p);
-            double eager = seconds("TrainStepBenchmark", "eager", p);
-            out.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %.0f | %.0f | %s |\n",
-                    p.toString().replace('|', '/'), tokens, ms(fused), ms(eager), tokens / fused, tokens / eager,
-                    ratio(eager / fused)));
+            Optional<JmhResult> fused = result("TrainStepBenchmark", "fused", p);
+            Optional<JmhResult> eager = result("TrainStepBenchmark", "eager", p);
+            double fusedSeconds = fused.map(r -> r.secondsPerOp).orElse(Double.NaN);
+            double eagerSeconds = eager.map(r -> r.secondsPerOp).orElse(Double.NaN);
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |\n",
+                    p.get("preset"), p.get("promptsPerStep"), ms(fusedSeconds), ms(eagerSeconds),
+                    ratio(eagerSeconds / fusedSeconds), tokensPerSecond(fused), tokensPerSecond(eager)));
         }
-        out.append('\n');
+        out.append("\nA step is rollout generation + rewards + advantages + K update passes; tokens are the trainer's "
+                + "own count (generated + trained). Only the update passes differ between the two.\n\n");
+    }
+
+    private static String tokensPerSecond(Optional<JmhResult> result) {
+        return result.map(r -> r.secondaryPerSecond.get("tokens"))
+                .map(v -> String.format(Locale.ROOT, "%.0f", v)).orElse("–");
     }
 
     /** The distinct parameter sets of a benchmark class (its cases). */
@@ -172,8 +192,11 @@ public final class ResultsReport {
     }
 
     private double seconds(String benchmarkClass, String method, Map<String, String> params) {
-        return find(r -> r.benchmarkClass.equals(benchmarkClass) && r.method.equals(method) && r.params.equals(params))
-                .map(r -> r.secondsPerOp).orElse(Double.NaN);
+        return result(benchmarkClass, method, params).map(r -> r.secondsPerOp).orElse(Double.NaN);
+    }
+
+    private Optional<JmhResult> result(String benchmarkClass, String method, Map<String, String> params) {
+        return find(r -> r.benchmarkClass.equals(benchmarkClass) && r.method.equals(method) && r.params.equals(params));
     }
 
     private Optional<JmhResult> find(Predicate<JmhResult> predicate) {

@@ -1,0 +1,120 @@
+package io.vlmrl.bench;
+
+import io.vlmrl.model.VisionLanguageModel;
+import io.vlmrl.model.VlmConfig;
+import io.vlmrl.model.WordTokenizer;
+import io.vlmrl.train.MetricNames;
+import io.vlmrl.train.RlTrainer;
+import io.vlmrl.train.TrainConfig;
+import io.vlmrl.train.TrainPipeline;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * One RL training step of the built-in model through the trainer's own API
+ * ({@link RlTrainer#step()}: rollout generation, rewards, advantages, K passes of updates),
+ * with {@code kernels=fused} against {@code kernels=eager}. Both start from the same
+ * untrained model and seeds, so they generate the same rollouts and differ only in how the
+ * log-probs and the policy loss are computed.
+ *
+ * <p>Besides the time per step, the {@link StepTokens} counter reports the step's tokens
+ * (generated plus trained, the trainer's own throughput count) as a secondary JMH metric,
+ * from which the report derives tokens per second.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 1, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class TrainStepBenchmark {
+
+    /** Preset of the run (grpo has a k3 KL term, so the step also runs the reference model). */
+    @Param({"grpo"})
+    public String preset;
+
+    /** Prompts (groups of rollout.group_size responses) per step; 16 is the trainer's default. */
+    @Param({"16"})
+    public int promptsPerStep;
+
+    private Path runDir;
+    private RlTrainer trainer;
+
+    /** Tokens the measured steps processed (JMH sums it per iteration and divides by time). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class StepTokens {
+        public long tokens;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            tokens = 0;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp(BenchmarkParams params) throws IOException {
+        int threads = BenchThreads.configure();
+        String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        String kernels = method.equals("fused") ? "fused" : "eager";
+        TrainConfig config = TrainConfig.ofPreset(preset).with(
+                "kernels=" + kernels,
+                "threads=" + threads,
+                "rollout.prompts_per_step=" + promptsPerStep,
+                "steps=1000000",
+                "checkpoint.every=0");
+        WordTokenizer tokenizer = TrainPipeline.defaultTokenizer();
+        VisionLanguageModel model = new VisionLanguageModel(VlmConfig.defaults(tokenizer), 1234);
+        runDir = Files.createTempDirectory("vlmrl-bench-train-");
+        trainer = new RlTrainer(config, runDir, model, tokenizer).showProgress(false);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        trainer.close();
+        try (Stream<Path> files = Files.walk(runDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Benchmark
+    public double fused(StepTokens counter) {
+        return step(counter);
+    }
+
+    @Benchmark
+    public double eager(StepTokens counter) {
+        return step(counter);
+    }
+
+    private double step(StepTokens counter) {
+        try {
+            RlTrainer.StepReport report = trainer.step();
+            double seconds = report.metrics().get(MetricNames.STEP_TIME);
+            counter.tokens += Math.round(report.metrics().get(MetricNames.TOKENS_PER_S) * seconds);
+            return seconds;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
