@@ -693,6 +693,8 @@ void bad_configs_are_rejected() {
         {"denom", [](vlmrl_policy_loss_config& c) { c.denom = 0.0; }},
         {"denom", [](vlmrl_policy_loss_config& c) { c.denom = std::numeric_limits<double>::infinity(); }},
         {"logratio_clamp", [](vlmrl_policy_loss_config& c) { c.logratio_clamp = kInf; }},
+        {"logratio_clamp", [](vlmrl_policy_loss_config& c) { c.logratio_clamp = 100.0f; }},
+        {"kl_clamp", [](vlmrl_policy_loss_config& c) { c.kl_mode = VLMRL_KL_K3; c.kl_clamp = 81.0f; }},
         {"nonfinite_policy", [](vlmrl_policy_loss_config& c) { c.nonfinite_policy = 2; }},
         {"entropy_coef", [](vlmrl_policy_loss_config& c) { c.entropy_coef = kNaN; }},
     };

@@ -47,19 +47,17 @@ inline float clamp_f(float x, float lo, float hi) { return min_f(max_f(x, lo), h
 inline bool is_finite(float x) { return std::fabs(x) <= FLT_MAX; }
 
 /*
- * e^x to about 1 ulp (Cephes expf: Cody-Waite reduction x = n ln2 + r, degree-5
- * polynomial for e^r, 2^n from the exponent bits). x < -87.33 gives 0, x > 88.37
- * gives +Inf, NaN gives NaN.
+ * e^x to about 1 ulp for x in [-87.33, 88.37] (Cephes expf: Cody-Waite reduction
+ * x = n ln2 + r, degree-5 polynomial for e^r, 2^n from the exponent bits). Outside
+ * that range the result is garbage: callers clamp x first (see fast_exp).
  */
-inline float fast_exp(float x) {
-    const float kMin = -87.33654f, kMax = 88.37626f;
-    const float xc = clamp_f(x, kMin, kMax);  // NaN passes through, handled below
-    // Round xc / ln2 to the nearest integer with the 1.5 * 2^23 trick (no call to rint).
+inline float fast_exp_in_range(float x) {
+    // Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (no call to rint).
     const float kRoundMagic = 12582912.0f;
-    float n = xc * 1.44269504088896341f + kRoundMagic;
+    float n = x * 1.44269504088896341f + kRoundMagic;
     const int32_t ni = static_cast<int32_t>(float_bits(n)) - static_cast<int32_t>(float_bits(kRoundMagic));
     n -= kRoundMagic;
-    float r = xc - n * 0.693359375f;
+    float r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
     const float r2 = r * r;
     float p = 1.9875691500e-4f;
@@ -69,10 +67,17 @@ inline float fast_exp(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r2 + r + 1.0f;
-    const float scale = bits_to_float(static_cast<uint32_t>(ni + 127) << 23);
-    float result = p * scale;
-    result = x < kMin ? 0.0f : result;
-    result = x > kMax ? INFINITY : result;
+    return p * bits_to_float(static_cast<uint32_t>(ni + 127) << 23);
+}
+
+constexpr float kFastExpMin = -87.33654f;
+constexpr float kFastExpMax = 88.37626f;
+
+/* e^x for any x: below -87.33 gives 0, above 88.37 gives +Inf, NaN gives NaN. */
+inline float fast_exp(float x) {
+    float result = fast_exp_in_range(clamp_f(x, kFastExpMin, kFastExpMax));  // NaN passes clamp_f
+    result = x < kFastExpMin ? 0.0f : result;
+    result = x > kFastExpMax ? INFINITY : result;
     return x != x ? x : result;
 }
 

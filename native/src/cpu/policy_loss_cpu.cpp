@@ -25,12 +25,18 @@
 #include "vlmrl/policy_loss.h"
 
 using vlmrl::cpu::clamp_f;
-using vlmrl::cpu::fast_exp;
-using vlmrl::cpu::max_f;
+using vlmrl::cpu::fast_exp_in_range;
+using vlmrl::cpu::kFastExpMax;
 using vlmrl::cpu::is_finite;
+using vlmrl::cpu::min_f;
 using vlmrl::cpu::normal_cdf;
 
 namespace {
+
+/* Largest log-ratio / KL clamp accepted: e^80 is finite in float, so the clamped
+ * exponentials never overflow and need no range handling. */
+constexpr float kMaxExpClamp = 80.0f;
+static_assert(kMaxExpClamp < kFastExpMax, "the clamp must keep fast_exp_in_range in range");
 
 /* Tokens per chunk: large enough to amortise the per-chunk overhead, small enough
  * to balance 4M tokens over many threads. Never depends on the thread count. */
@@ -103,10 +109,6 @@ int32_t first_bad_input(const Inputs& in, int64_t row, int64_t k) {
     return -1;
 }
 
-/* A condition as 1.0f / 0.0f: the loop below combines conditions by products of these
- * rather than with bools, which GCC's vectoriser handles poorly at mixed lane widths. */
-inline float flag(bool condition) { return condition ? 1.0f : 0.0f; }
-
 /* Tokens per inner vector loop: its sums stay in float (exact for the counts, ~1e-7
  * relative for the values) and are then added to the chunk's double accumulators. */
 constexpr int64_t kSubBlock = 512;
@@ -132,9 +134,30 @@ void run_bad_row(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
 }
 
 /*
+ * The surrogate in the form the loop uses. With lo_A, hi_A below, for every sign of A
+ *   max(-A rho, -A clip(rho, 1 - eps_low, 1 + eps_high)) [then min(., -A c) for dual clip]
+ *     = -A clamp(rho, lo_A, hi_A)
+ * and its gradient -A rho flows exactly where lo_A <= rho <= hi_A:
+ *   A > 0: lo = -Inf,         hi = 1 + eps_high   (rho > hi: upper clip)
+ *   A < 0: lo = 1 - eps_low,  hi = c or +Inf      (rho < lo: lower clip; rho > hi: dual clip)
+ *   A = 0: lo = -Inf,         hi = +Inf           (loss and gradient 0 anyway)
+ */
+struct ClipRange {
+    float lo, hi;
+};
+
+inline ClipRange clip_range(float a, float eps_high, float lower_bound, float dual_threshold) {
+    const float lo = a < 0.0f ? lower_bound : -INFINITY;
+    const float hi = a > 0.0f ? 1.0f + eps_high : (a < 0.0f ? dual_threshold : INFINITY);
+    return {lo, hi};
+}
+
+/*
  * Tokens [begin, end) of response `row`: writes grad_logp (and grad_entropy) and adds
- * this segment's sums to `out`. Branch-free per token; masked or non-finite tokens
- * are computed on zeros and then selected away.
+ * this segment's sums to `out`. Branch-free per token: each condition is one float
+ * compare feeding a select (GCC vectorises that well, unlike bools combined across lane
+ * widths), and values of masked or non-finite tokens are removed by selects, never by a
+ * product (0 * NaN = NaN).
  */
 template <bool kAdvPerToken, int kEps, int kKl, int kEntropy>
 void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Partial& out) {
@@ -155,21 +178,21 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
         run_bad_row(in, row, begin, end, out);
         return;
     }
-    const float row_eps = kAdvPerToken ? cfg.eps_high : row_eps_high(cfg, row_adv);
     const double pg_w = in.pg_weight[row];
     const double kl_w = in.kl_weight_agg[row];
     const float pg_wf = static_cast<float>(pg_w);
     const float kl_grad_scale = static_cast<float>(static_cast<double>(cfg.kl_beta) * kl_w * lambda);
     const float entropy_grad = static_cast<float>(-static_cast<double>(cfg.entropy_coef) * pg_w);
-
     const float lr_clamp = cfg.logratio_clamp;
     const float kl_clamp = cfg.kl_clamp;
     const float k3_clamp = cfg.k3_clamp;
     const float lower_bound = 1.0f - cfg.eps_low;
     const float dual_c = cfg.dual_clip_c;
-    const float dual_threshold = cfg.dual_clip ? dual_c : INFINITY;  // rho > +Inf never holds
+    const float dual_threshold = cfg.dual_clip ? dual_c : INFINITY;
     const float aaac_a = cfg.adv_stat_a, aaac_b = cfg.adv_stat_b;
     const float aaac_min = cfg.aaac_eps_min, aaac_max = cfg.aaac_eps_max;
+    const float row_eps = kAdvPerToken ? cfg.eps_high : row_eps_high(cfg, row_adv);
+    const ClipRange row_range = clip_range(row_adv, row_eps, lower_bound, dual_threshold);
 
     for (int64_t block = begin; block < end; block += kSubBlock) {
         const int64_t block_end = end - block < kSubBlock ? end : block + kSubBlock;
@@ -182,89 +205,81 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
         // Values are summed in double (exact cancellation between calls that differ in one
         // token, for finite differences); counts of <= kSubBlock tokens are exact in float.
         double s_pg = 0, s_kl = 0, s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
-        float n_valid = 0, n_upper = 0, n_lower = 0, n_dual = 0, n_bad = 0;
+        float n_valid = 0, n_above = 0, n_above_neg = 0, n_below = 0, n_bad = 0;
 
-#pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_upper, n_lower, \
-                               n_dual, n_bad)
+#pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_above, n_above_neg, \
+                               n_below, n_bad)
         for (int64_t k = block; k < block_end; ++k) {
-            float lp = logp[k];
-            float lo = old[k];
-            float a = kAdvPerToken ? adv[k] : row_adv;
-            float r = kKl != VLMRL_KL_NONE ? ref[k] : 0.0f;
-            float h = kEntropy != kNoEntropy ? entropy[k] : 0.0f;
-            float finite = flag(is_finite(lp)) * flag(is_finite(lo));
-            if (kAdvPerToken) finite *= flag(is_finite(a));
-            if (kKl != VLMRL_KL_NONE) finite *= flag(is_finite(r));
-            if (kEntropy != kNoEntropy) finite *= flag(is_finite(h));
+            const float lp = logp[k];
+            const float lo = old[k];
+            const float a = kAdvPerToken ? adv[k] : row_adv;
+            const float r = kKl != VLMRL_KL_NONE ? ref[k] : 0.0f;
+            const float h = kEntropy != kNoEntropy ? entropy[k] : 0.0f;
+            // x - x is 0 for finite x and NaN for NaN or +-Inf: one compare checks every input.
+            float nonfinite_probe = (lp - lp) + (lo - lo);
+            if (kAdvPerToken) nonfinite_probe += a - a;
+            if (kKl != VLMRL_KL_NONE) nonfinite_probe += r - r;
+            if (kEntropy != kNoEntropy) nonfinite_probe += h - h;
             const float in_mask = mask_f[k - block];
-            const float valid = in_mask * finite;
+            const float valid = nonfinite_probe == 0.0f ? in_mask : 0.0f;
             n_bad += in_mask - valid;
-            // Compute on zeros where invalid so no NaN/Inf reaches the arithmetic below.
-            lp = valid > 0.0f ? lp : 0.0f;
-            lo = valid > 0.0f ? lo : 0.0f;
-            a = valid > 0.0f ? a : 0.0f;
-            r = valid > 0.0f ? r : 0.0f;
-            h = valid > 0.0f ? h : 0.0f;
 
             // Ratio with the log-ratio clamp (gradient 0 outside it, as autograd of clamp).
             const float raw_lr = lp - lo;
             const float lr = clamp_f(raw_lr, -lr_clamp, lr_clamp);
-            const float lr_inside = flag(std::fabs(raw_lr) <= lr_clamp);
-            const float rho = fast_exp(lr);
+            const float rho = fast_exp_in_range(lr);  // |lr| <= logratio_clamp <= kMaxExpClamp
 
             float eps_high = row_eps;
             if (kEps == kEpsAaacMinMax)
                 eps_high = aaac_eps_high(a, VLMRL_AAAC_MINMAX, aaac_a, aaac_b, aaac_min, aaac_max);
             if (kEps == kEpsAaacZscore)
                 eps_high = aaac_eps_high(a, VLMRL_AAAC_ZSCORE_CDF, aaac_a, aaac_b, aaac_min, aaac_max);
-            const float upper_bound = 1.0f + eps_high;
+            const ClipRange range = kAdvPerToken ? clip_range(a, eps_high, lower_bound, dual_threshold) : row_range;
 
-            // Clipped surrogate, dual clip, and which branch carries the gradient.
-            const float rho_clipped = clamp_f(rho, lower_bound, upper_bound);
-            float pg = max_f(-a * rho, -a * rho_clipped);
-            const float clip_upper = flag(a > 0.0f) * flag(rho > upper_bound);
-            const float clip_lower = flag(a < 0.0f) * flag(rho < lower_bound);
-            const float dual = flag(a < 0.0f) * flag(rho > dual_threshold);
-            pg = dual > 0.0f ? -a * dual_c : pg;
-            const float pg_grad_on = (1.0f - clip_upper) * (1.0f - clip_lower) * (1.0f - dual) * lr_inside;
-            const float d_pg = pg_grad_on * (-a * rho);
+            // Clipped surrogate; its gradient flows where neither clamp is active.
+            const float rho_clamped = clamp_f(rho, range.lo, range.hi);
+            const float pg = -a * rho_clamped;
+            float d_pg = lr == raw_lr ? -a * rho : 0.0f;
+            d_pg = rho_clamped == rho ? d_pg : 0.0f;
 
             // KL estimator and its derivative w.r.t. logp (0 where delta is clamped).
             float kl = 0.0f, d_kl = 0.0f;
             if (kKl != VLMRL_KL_NONE) {
                 const float raw_delta = r - lp;
                 const float delta = clamp_f(raw_delta, -kl_clamp, kl_clamp);
-                const float delta_inside = flag(std::fabs(raw_delta) <= kl_clamp);
                 if (kKl == VLMRL_KL_K1) {
                     kl = -delta;
-                    d_kl = delta_inside;
+                    d_kl = 1.0f;
                 } else if (kKl == VLMRL_KL_K2) {
                     kl = 0.5f * delta * delta;
-                    d_kl = -delta * delta_inside;
+                    d_kl = -delta;
                 } else {
-                    const float e = fast_exp(delta);
+                    const float e = fast_exp_in_range(delta);  // |delta| <= kl_clamp <= kMaxExpClamp
                     const float raw_k3 = e - delta - 1.0f;  // >= 0
-                    kl = clamp_f(raw_k3, -k3_clamp, k3_clamp);
-                    d_kl = (1.0f - e) * delta_inside * flag(raw_k3 <= k3_clamp);
+                    kl = min_f(raw_k3, k3_clamp);
+                    d_kl = kl == raw_k3 ? 1.0f - e : 0.0f;
                 }
+                d_kl = delta == raw_delta ? d_kl : 0.0f;
             }
 
-            const float grad = pg_wf * d_pg + kl_grad_scale * d_kl;
-            grad_logp[k] = valid > 0.0f ? grad : 0.0f;
-            if (kEntropy == kEntropyInAndGrad) grad_entropy[k] = valid > 0.0f ? entropy_grad : 0.0f;
+            const bool use = valid > 0.0f;
+            grad_logp[k] = use ? pg_wf * d_pg + kl_grad_scale * d_kl : 0.0f;
+            if (kEntropy == kEntropyInAndGrad) grad_entropy[k] = use ? entropy_grad : 0.0f;
 
-            s_pg += valid * pg;
-            s_kl += valid * kl;
-            s_entropy += h;
-            s_ppo_kl += lo - lp;
-            if (kEps != kEpsPerRow) s_eps += valid * eps_high;  // else row_eps * n_valid below
-            s_ratio += valid * rho;
+            s_pg += use ? pg : 0.0f;
+            s_ratio += use ? rho : 0.0f;
+            s_ppo_kl += use ? lo - lp : 0.0f;
+            if (kKl != VLMRL_KL_NONE) s_kl += use ? kl : 0.0f;
+            if (kEntropy != kNoEntropy) s_entropy += use ? h : 0.0f;
+            if (kEps != kEpsPerRow) s_eps += use ? eps_high : 0.0f;  // else row_eps * n_valid below
             n_valid += valid;
-            n_upper += valid * clip_upper;
-            n_lower += valid * clip_lower;
-            n_dual += valid * dual;
+            n_below += rho < range.lo ? valid : 0.0f;  // only A < 0 has a finite lower bound
+            n_above += rho > range.hi ? valid : 0.0f;
+            if (kAdvPerToken) n_above_neg += (rho > range.hi) & (a < 0.0f) ? valid : 0.0f;
         }
 
+        // "above" is the upper clip for A > 0 and the dual clip for A < 0.
+        const float above_neg = kAdvPerToken ? n_above_neg : (row_adv < 0.0f ? n_above : 0.0f);
         out.pg_loss += pg_w * s_pg;
         out.kl_loss += kl_w * lambda * s_kl;
         out.entropy_loss += pg_w * s_entropy;
@@ -274,9 +289,9 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
         out.sum_eps_high += kEps == kEpsPerRow ? static_cast<double>(row_eps) * n_valid : s_eps;
         out.sum_ratio += s_ratio;
         out.n_valid += static_cast<int64_t>(n_valid);
-        out.n_clip_upper += static_cast<int64_t>(n_upper);
-        out.n_clip_lower += static_cast<int64_t>(n_lower);
-        out.n_dual_clip += static_cast<int64_t>(n_dual);
+        out.n_clip_upper += static_cast<int64_t>(n_above - above_neg);
+        out.n_clip_lower += static_cast<int64_t>(n_below);
+        out.n_dual_clip += static_cast<int64_t>(above_neg);
         if (n_bad > 0.0f) {
             if (out.nonfinite_count == 0) {
                 for (int64_t k = block; k < block_end; ++k) {
@@ -369,16 +384,17 @@ int validate_config(const vlmrl_policy_loss_config& cfg) {
         if (!std::isfinite(cfg.kl_beta)) return bad_config("kl_beta", "finite", cfg.kl_beta);
         if (cfg.kl_agg_mode < VLMRL_AGG_TOKEN_MEAN || cfg.kl_agg_mode > VLMRL_AGG_SEQ_MEAN_TOKEN_SUM_NORM)
             return bad_config("kl_agg_mode", "a VLMRL_AGG_* value in [0, 3]", cfg.kl_agg_mode);
-        if (!(cfg.kl_clamp > 0.0f && std::isfinite(cfg.kl_clamp)))
-            return bad_config("kl_clamp", "finite and > 0", cfg.kl_clamp);
+        if (!(cfg.kl_clamp > 0.0f && cfg.kl_clamp <= kMaxExpClamp))
+            return bad_config("kl_clamp", "in (0, 80] (e^kl_clamp must stay finite in float)", cfg.kl_clamp);
         if (cfg.kl_mode == VLMRL_KL_K3 && !(cfg.k3_clamp > 0.0f && std::isfinite(cfg.k3_clamp)))
             return bad_config("k3_clamp", "finite and > 0", cfg.k3_clamp);
     }
     if (!std::isfinite(cfg.entropy_coef)) return bad_config("entropy_coef", "finite", cfg.entropy_coef);
     if (cfg.agg_mode < VLMRL_AGG_TOKEN_MEAN || cfg.agg_mode > VLMRL_AGG_SEQ_MEAN_TOKEN_SUM_NORM)
         return bad_config("agg_mode", "a VLMRL_AGG_* value in [0, 3]", cfg.agg_mode);
-    if (!(cfg.logratio_clamp > 0.0f && std::isfinite(cfg.logratio_clamp)))
-        return bad_config("logratio_clamp", "finite and > 0", cfg.logratio_clamp);
+    if (!(cfg.logratio_clamp > 0.0f && cfg.logratio_clamp <= kMaxExpClamp))
+        return bad_config("logratio_clamp", "in (0, 80] (e^logratio_clamp must stay finite in float)",
+                          cfg.logratio_clamp);
     if (cfg.nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg.nonfinite_policy != VLMRL_NONFINITE_MASK)
         return bad_config("nonfinite_policy", "VLMRL_NONFINITE_ERROR (0) or VLMRL_NONFINITE_MASK (1)",
                           cfg.nonfinite_policy);
@@ -480,7 +496,8 @@ extern "C" int vlmrl_policy_loss_cpu(const vlmrl_policy_loss_config* cfg, const 
     // Pass 2: fixed chunks, each split at row boundaries into segments.
     const int64_t n_chunks = (n_tokens + kChunk - 1) / kChunk;
     std::vector<Partial> partials(static_cast<size_t>(n_chunks));
-#pragma omp parallel for schedule(static)
+    // Dynamic scheduling copes with busy cores; results do not depend on it (per-chunk sums).
+#pragma omp parallel for schedule(dynamic)
     for (int64_t c = 0; c < n_chunks; ++c) {
         const int64_t chunk_end = (c + 1) * kChunk < n_tokens ? (c + 1) * kChunk : n_tokens;
         Partial& partial = partials[static_cast<size_t>(c)];
