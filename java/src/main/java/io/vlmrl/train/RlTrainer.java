@@ -35,6 +35,9 @@ import java.util.Random;
  */
 public final class RlTrainer implements AutoCloseable {
 
+    /** Sub-directory of the run holding the policy RL started from. */
+    public static final String WARM_START_DIR = "warmstart";
+
     /** Reported after each step (for tests and progress displays). */
     public record StepReport(int step, Map<String, Double> metrics, List<Double> passMeanRatio, int keptGroups) {}
 
@@ -71,7 +74,7 @@ public final class RlTrainer implements AutoCloseable {
         this.optimizer = OptimizerStep.of(policy, config);
         Path checkpoint = TrainCheckpoint.latest(runDir);
         List<Map<String, Object>> previous = List.of();
-        Path warmStartDir = runDir.resolve("warmstart");
+        Path warmStartDir = runDir.resolve(WARM_START_DIR);
         if (checkpoint != null) {
             TrainCheckpoint.State state = TrainCheckpoint.load(checkpoint, policy, optimizer);
             nextStep = state.nextStep();

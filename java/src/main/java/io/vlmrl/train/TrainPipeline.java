@@ -65,8 +65,13 @@ public final class TrainPipeline {
             Checkpoint.Loaded loaded = Checkpoint.load(init);
             policy = loaded.model();
             tokenizer = loaded.tokenizer() != null ? loaded.tokenizer() : defaultTokenizer();
-        } else if (resumeFrom != null || Files.exists(runDir.resolve(SFT_DIR).resolve(Checkpoint.WEIGHTS_FILE))) {
-            // Resume: the warm start was already done (its weights are overwritten by the RL checkpoint).
+        } else if (resumeFrom != null) {
+            // Resume: the RL checkpoint overwrites these weights; DIR/warmstart also rebuilds the KL reference.
+            Checkpoint.Loaded loaded = Checkpoint.load(runDir.resolve(RlTrainer.WARM_START_DIR));
+            policy = loaded.model();
+            tokenizer = loaded.tokenizer();
+        } else if (Files.exists(runDir.resolve(SFT_DIR).resolve(Checkpoint.WEIGHTS_FILE))) {
+            // Killed after the warm start and before the first RL checkpoint: keep the warm start.
             Checkpoint.Loaded loaded = Checkpoint.load(runDir.resolve(SFT_DIR));
             policy = loaded.model();
             tokenizer = loaded.tokenizer();

@@ -1,0 +1,90 @@
+package io.vlmrl.cli;
+
+import io.vlmrl.train.MetricNames;
+import io.vlmrl.train.MetricsLogger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    /** Runs the CLI and returns (exit code, stderr). */
+    private static Object[] run(String... args) {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.execute(args);
+            return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setErr(originalErr);
+        }
+    }
+
+    private static void assertRefused(String fragment, String... args) {
+        Object[] r = run(args);
+        assertEquals(2, r[0], "exit code for " + String.join(" ", args) + "; stderr: " + r[1]);
+        assertTrue(((String) r[1]).contains(fragment), "stderr '" + r[1] + "' lacks '" + fragment + "'");
+    }
+
+    @Test
+    void badArgumentsAreNamed() {
+        String out = dir.resolve("run").toString();
+        assertRefused("unknown config key 'optim.learningrate'", "train", "--out", out, "--set", "optim.learningrate=1");
+        assertRefused("rollout.group_size", "train", "--out", out, "--set", "rollout.group_size=-3");
+        assertRefused("preset", "train", "--preset", "trpo", "--out", out);
+        assertRefused("--out", "train", "--preset", "acpo");
+        assertRefused("--config", "train", "--out", out, "--config", dir.resolve("missing.yaml").toString());
+        assertRefused("--resume", "train", "--resume", dir.resolve("nothing").toString());
+        assertRefused("--presets", "compare", "--presets", "grpo,xyz", "--out", out);
+        assertRefused("--checkpoint", "eval", "--checkpoint", dir.toString(), "--out", dir.resolve("e.json").toString());
+        assertRefused("--out", "sft");
+        assertRefused("subcommand");
+        // Nothing was started for any refused command.
+        assertTrue(!Files.exists(dir.resolve("run").resolve("metrics.jsonl")));
+    }
+
+    @Test
+    void trainWritesEveryOutputAndResumes() throws Exception {
+        Path out = dir.resolve("run");
+        String[] tiny = {"--set", "model.image_size=32", "--set", "model.vision_width=32", "--set", "model.vision_layers=1",
+                "--set", "model.hidden_size=32", "--set", "model.layers=1", "--set", "model.heads=2",
+                "--set", "model.intermediate_size=64", "--set", "sft.steps=3", "--set", "sft.batch_size=8",
+                "--set", "eval.size=6", "--set", "rollout.prompts_per_step=2", "--set", "rollout.group_size=3",
+                "--set", "steps=2", "--set", "checkpoint.every=1", "--set", "optim.mini_batch_size=6",
+                "--set", "optim.micro_batch_size=6", "--set", "curriculum.tau=-1", "--set", "curriculum.n_max=3"};
+        String[] args = new String[tiny.length + 6];
+        System.arraycopy(new String[] {"train", "--preset", "acpo", "--out", out.toString(), "--quiet"}, 0, args, 0, 6);
+        System.arraycopy(tiny, 0, args, 6, tiny.length);
+        Object[] r = run(args);
+        assertEquals(0, r[0], (String) r[1]);
+        for (String f : List.of("config.yaml", "metrics.jsonl", "curves.png", "eval.json")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        Map<?, ?> eval = new ObjectMapper().readValue(out.resolve("eval.json").toFile(), Map.class);
+        assertTrue(eval.containsKey("accuracy_before") && eval.containsKey("accuracy_after") && eval.containsKey("by_type"));
+        assertEquals(2, MetricsLogger.read(out.resolve("metrics.jsonl")).size());
+
+        // --resume of a finished run with more steps continues from its last checkpoint.
+        r = run("train", "--resume", out.toString(), "--quiet", "--set", "steps=3");
+        assertEquals(0, r[0], (String) r[1]);
+        List<Map<String, Object>> records = MetricsLogger.read(out.resolve("metrics.jsonl"));
+        assertEquals(3, records.size());
+        assertTrue(records.get(2).containsKey(MetricNames.REUSE_K));
+    }
+}
