@@ -1,7 +1,8 @@
 // Micro-benchmark (not a test): the fused policy loss at 4M tokens against the STREAM
 // triad, both in GB/s of array traffic (bytes of every array read plus every array
-// written, as STREAM counts), best of `repeats` calls as STREAM reports.
-// Usage: bench_policy_loss [rows] [row_len] [repeats] [all|ppo|grpo|triad]
+// written, as STREAM counts), best of `repeats` calls as STREAM reports. The
+// `logprobs` mode times the token log-prob kernel on bf16 logits (256 x 151936).
+// Usage: bench_policy_loss [rows] [row_len] [repeats] [all|ppo|grpo|triad|logprobs]
 #include <omp.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "vlmrl/policy_loss.h"
+#include "vlmrl/token_logprobs.h"
 
 namespace {
 
@@ -80,9 +82,10 @@ int main(int argc, char** argv) {
     cfg.k3_clamp = 10.0f;
     cfg.nonfinite_policy = VLMRL_NONFINITE_ERROR;
 
-    std::printf("policy loss: %lld x %lld = %lld tokens (%lld valid), %d OpenMP threads, best of %d\n",
-                static_cast<long long>(rows), static_cast<long long>(len), static_cast<long long>(n),
-                static_cast<long long>(valid), omp_get_max_threads(), repeats);
+    if (only != "logprobs")
+        std::printf("policy loss: %lld x %lld = %lld tokens (%lld valid), %d OpenMP threads, best of %d\n",
+                    static_cast<long long>(rows), static_cast<long long>(len), static_cast<long long>(n),
+                    static_cast<long long>(valid), omp_get_max_threads(), repeats);
     vlmrl_policy_loss_result result;
 
     double ppo_gbs = 0, grpo_gbs = 0, triad_gbs = 0;
@@ -116,6 +119,35 @@ int main(int argc, char** argv) {
         triad_gbs = static_cast<double>(triad_n) * 12 / t * 1e-9;
         std::printf("  stream triad (%lld floats)     %8.3f ms  %7.2f GB/s\n", static_cast<long long>(triad_n), t * 1e3,
                     triad_gbs);
+    }
+    if (only == "logprobs") {  // forward, then backward in place, on bf16 logits
+        vlmrl_token_logprobs_config lcfg{};
+        lcfg.n_rows = 256;
+        lcfg.vocab = 151936;
+        lcfg.row_stride = lcfg.vocab;
+        lcfg.temperature = 1.0f;
+        lcfg.dtype = VLMRL_DTYPE_BF16;
+        lcfg.nonfinite_policy = VLMRL_NONFINITE_ERROR;
+        const int64_t cells = lcfg.n_rows * lcfg.vocab;
+        std::vector<uint16_t> logits(cells);
+        for (int64_t i = 0; i < cells; ++i) logits[i] = static_cast<uint16_t>(0x3F80 + (i * 7919) % 1024 - 512);
+        std::vector<int64_t> targets(lcfg.n_rows, 5);
+        std::vector<float> lp(lcfg.n_rows), ent(lcfg.n_rows), lse(lcfg.n_rows), g(lcfg.n_rows, 1.0f);
+        vlmrl_token_logprobs_result lresult;
+        const double t_fwd = best_seconds(repeats, [&] {
+            vlmrl_token_logprobs_forward_cpu(&lcfg, logits.data(), targets.data(), lp.data(), ent.data(), lse.data(),
+                                             &lresult);
+        });
+        std::vector<uint16_t> grad(cells);
+        const double t_bwd = best_seconds(repeats, [&] {
+            vlmrl_token_logprobs_backward_cpu(&lcfg, logits.data(), targets.data(), lse.data(), ent.data(), g.data(),
+                                              g.data(), grad.data());
+        });
+        std::printf("  token log-probs forward  (bf16 %lld x %lld)  %8.3f ms  %7.2f GB/s\n",
+                    static_cast<long long>(lcfg.n_rows), static_cast<long long>(lcfg.vocab), t_fwd * 1e3,
+                    cells * 2.0 / t_fwd * 1e-9);
+        std::printf("  token log-probs backward (bf16, read + write)  %8.3f ms  %7.2f GB/s\n", t_bwd * 1e3,
+                    cells * 4.0 / t_bwd * 1e-9);
     }
     if (only == "all")
         std::printf("  ppo at %.0f%% of triad, grpo at %.0f%% of triad\n", 100.0 * ppo_gbs / triad_gbs,

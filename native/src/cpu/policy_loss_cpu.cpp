@@ -26,8 +26,8 @@
 
 using vlmrl::cpu::clamp_f;
 using vlmrl::cpu::fast_exp_in_range;
-using vlmrl::cpu::kFastExpMax;
 using vlmrl::cpu::is_finite;
+using vlmrl::cpu::kFastExpMax;
 using vlmrl::cpu::min_f;
 using vlmrl::cpu::normal_cdf;
 
@@ -109,8 +109,8 @@ int32_t first_bad_input(const Inputs& in, int64_t row, int64_t k) {
     return -1;
 }
 
-/* Tokens per inner vector loop: its sums stay in float (exact for the counts, ~1e-7
- * relative for the values) and are then added to the chunk's double accumulators. */
+/* Tokens per inner vector loop: bounds its float token counts (exact below 2^24) and
+ * the stack buffer holding its mask as floats. */
 constexpr int64_t kSubBlock = 512;
 
 /* A response whose per-response input (adv or kl_weight) is non-finite: no valid token. */
