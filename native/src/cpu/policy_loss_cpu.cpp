@@ -202,9 +202,11 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
 #pragma omp simd
         for (int64_t k = block; k < block_end; ++k) mask_f[k - block] = mask[k] != 0 ? 1.0f : 0.0f;
 
-        // Values are summed in double (exact cancellation between calls that differ in one
-        // token, for finite differences); counts of <= kSubBlock tokens are exact in float.
-        double s_pg = 0, s_kl = 0, s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
+        // The loss terms that depend on logp are summed in double, so two calls differing in
+        // one token differ by exactly that token's term (finite differences stay clean).
+        // Metric sums are float over <= kSubBlock tokens (counts exact), then double.
+        double s_pg = 0, s_kl = 0;
+        float s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
         float n_valid = 0, n_above = 0, n_above_neg = 0, n_below = 0, n_bad = 0;
 
 #pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_above, n_above_neg, \
