@@ -181,7 +181,9 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
     const double pg_w = in.pg_weight[row];
     const double kl_w = in.kl_weight_agg[row];
     const float pg_wf = static_cast<float>(pg_w);
-    const float kl_grad_scale = static_cast<float>(static_cast<double>(cfg.kl_beta) * kl_w * lambda);
+    // kl_beta is only validated when the KL term is on: never multiply it otherwise (NaN * 0 = NaN).
+    const float kl_grad_scale = kKl != VLMRL_KL_NONE
+        ? static_cast<float>(static_cast<double>(cfg.kl_beta) * kl_w * lambda) : 0.0f;
     const float entropy_grad = static_cast<float>(-static_cast<double>(cfg.entropy_coef) * pg_w);
     const float lr_clamp = cfg.logratio_clamp;
     const float kl_clamp = cfg.kl_clamp;
