@@ -46,9 +46,9 @@ table="$results/$mode-$stamp.md"
 fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory"
 
 if [[ "$mode" == quick ]]; then
-  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p mode=ppo,aaac-k3-dads -p tokens=4194304 -p shape=2048x32768 -p promptsPerStep=4)
+  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p mode=ppo,aaac-k3-dads -p tokens=4194304 -p shape=2048x32768)
 else
-  jmh_args=(-f 1 -wi 2 -w 2s -i 5 -r 1s)
+  jmh_args=(-f 1 -wi 1 -w 2s -i 3 -r 2s)
 fi
 
 cpu_model="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
