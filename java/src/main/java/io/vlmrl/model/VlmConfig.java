@@ -255,7 +255,7 @@ public record VlmConfig(
         private int numLayers = 3;
         private int numHeads = 4;
         private int numKvHeads = 4;
-        private int intermediateSize = 352;
+        private int intermediateSize = 256;
         private int vocabSize = 512;
         private int maxSeqLen = 256;
         private double ropeTheta = 10000.0;
