@@ -21,21 +21,27 @@ public final class LanguageModel extends Module {
     private final DecoderLayer[] layers;
     private final RmsNorm norm;
     private final Tensor lmHead;        // [V, D]; the same tensor as embedTokens when tied
+    // Plain Module containers created from Java must stay reachable from a Java field: their
+    // C++ side calls back into the Java object (e.g. Module.train), which the GC would free.
+    private final Module modelScope, embedScope, layerList, headScope;
 
     LanguageModel(VlmConfig config, Init init) {
         this.config = config;
-        Module model = register_module("model", new Module());
-        embedTokens = Tensors.parameter(model.register_module("embed_tokens", new Module()), "weight",
+        modelScope = register_module("model", new Module());
+        Module model = modelScope;
+        embedScope = model.register_module("embed_tokens", new Module());
+        embedTokens = Tensors.parameter(embedScope, "weight",
                 init.normal(config.initStd(), config.vocabSize(), config.hiddenSize()));
-        Module layerList = model.register_module("layers", new Module());
+        layerList = model.register_module("layers", new Module());
         layers = new DecoderLayer[config.numLayers()];
         double residualStd = config.initStd() / Math.sqrt(2.0 * config.numLayers());
         for (int i = 0; i < layers.length; i++) {
             layers[i] = layerList.register_module(Integer.toString(i), new DecoderLayer(config, init, residualStd));
         }
         norm = model.register_module("norm", new RmsNorm(config.hiddenSize(), config.rmsNormEps(), init));
+        headScope = config.tieEmbeddings() ? null : register_module("lm_head", new Module());
         lmHead = config.tieEmbeddings() ? embedTokens
-                : Tensors.parameter(register_module("lm_head", new Module()), "weight",
+                : Tensors.parameter(headScope, "weight",
                         init.normal(config.initStd(), config.vocabSize(), config.hiddenSize()));
     }
 
@@ -80,6 +86,7 @@ public final class LanguageModel extends Module {
         private final int heads, kvHeads, headDim;
         private final RmsNorm inputNorm, postAttentionNorm;
         private final Linear qProj, kProj, vProj, oProj, gateProj, upProj, downProj;
+        private final Module attn, mlp; // containers, kept reachable (see LanguageModel)
 
         DecoderLayer(VlmConfig c, Init init, double residualStd) {
             heads = c.numHeads();
@@ -87,13 +94,13 @@ public final class LanguageModel extends Module {
             headDim = c.headDim();
             long d = c.hiddenSize(), kvWidth = (long) kvHeads * headDim;
             inputNorm = register_module("input_layernorm", new RmsNorm(d, c.rmsNormEps(), init));
-            Module attn = register_module("self_attn", new Module());
+            attn = register_module("self_attn", new Module());
             qProj = attn.register_module("q_proj", new Linear(d, d, c.attentionBias(), init, c.initStd()));
             kProj = attn.register_module("k_proj", new Linear(d, kvWidth, c.attentionBias(), init, c.initStd()));
             vProj = attn.register_module("v_proj", new Linear(d, kvWidth, c.attentionBias(), init, c.initStd()));
             oProj = attn.register_module("o_proj", new Linear(d, d, false, init, residualStd));
             postAttentionNorm = register_module("post_attention_layernorm", new RmsNorm(d, c.rmsNormEps(), init));
-            Module mlp = register_module("mlp", new Module());
+            mlp = register_module("mlp", new Module());
             gateProj = mlp.register_module("gate_proj", new Linear(d, c.intermediateSize(), false, init, c.initStd()));
             upProj = mlp.register_module("up_proj", new Linear(d, c.intermediateSize(), false, init, c.initStd()));
             downProj = mlp.register_module("down_proj", new Linear(c.intermediateSize(), d, false, init, residualStd));

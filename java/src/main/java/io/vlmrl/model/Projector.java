@@ -15,13 +15,14 @@ public final class Projector extends Module {
     private final int grid, merge;
     private final LayerNorm norm;
     private final Linear fc1, fc2;
+    private final Module mlp; // container, kept reachable: its C++ side calls back into Java
 
     Projector(VlmConfig config, Init init) {
         grid = config.gridSize();
         merge = config.mergeSize();
         long merged = (long) merge * merge * config.visionWidth();
         norm = register_module("ln_q", new LayerNorm(config.visionWidth(), init));
-        Module mlp = register_module("mlp", new Module());
+        mlp = register_module("mlp", new Module());
         fc1 = mlp.register_module("0", new Linear(merged, merged, true, init, config.initStd()));
         fc2 = mlp.register_module("2", new Linear(merged, config.hiddenSize(), true, init, config.initStd()));
     }

@@ -20,11 +20,14 @@ public final class VisionEncoder extends Module {
     private final Tensor positionTable;   // [N, width], null with rope2d
     private final float[] mean, std;
     private final VisionBlock[] blocks;
+    // Plain Module containers created from Java must stay reachable from a Java field: their
+    // C++ side calls back into the Java object (e.g. Module.train), which the GC would free.
+    private final Module patchEmbed, blockList;
 
     VisionEncoder(VlmConfig config, Init init) {
         this.config = config;
         int width = config.visionWidth();
-        Module patchEmbed = register_module("patch_embed", new Module());
+        patchEmbed = register_module("patch_embed", new Module());
         patchWeight = Tensors.parameter(patchEmbed, "weight",
                 init.normal(config.initStd(), width, config.channels(), config.patchSize(), config.patchSize()));
         positionTable = VlmConfig.POSITIONS_LEARNED.equals(config.visionPositions())
@@ -36,7 +39,7 @@ public final class VisionEncoder extends Module {
             mean[c] = config.pixelMean().get(c).floatValue();
             std[c] = config.pixelStd().get(c).floatValue();
         }
-        Module blockList = register_module("blocks", new Module());
+        blockList = register_module("blocks", new Module());
         blocks = new VisionBlock[config.visionLayers()];
         double residualStd = config.initStd() / Math.sqrt(2.0 * config.visionLayers());
         for (int i = 0; i < blocks.length; i++) {
@@ -84,16 +87,17 @@ public final class VisionEncoder extends Module {
         private final int heads;
         private final LayerNorm norm1, norm2;
         private final Linear qkv, proj, fc1, fc2;
+        private final Module attn, mlp; // containers, kept reachable (see VisionEncoder)
 
         VisionBlock(VlmConfig config, Init init, double residualStd) {
             int width = config.visionWidth();
             heads = config.visionHeads();
             norm1 = register_module("norm1", new LayerNorm(width, init));
-            Module attn = register_module("attn", new Module());
+            attn = register_module("attn", new Module());
             qkv = attn.register_module("qkv", new Linear(width, 3L * width, true, init, config.initStd()));
             proj = attn.register_module("proj", new Linear(width, width, true, init, residualStd));
             norm2 = register_module("norm2", new LayerNorm(width, init));
-            Module mlp = register_module("mlp", new Module());
+            mlp = register_module("mlp", new Module());
             fc1 = mlp.register_module("fc1", new Linear(width, config.visionMlpHidden(), true, init, config.initStd()));
             fc2 = mlp.register_module("fc2", new Linear(config.visionMlpHidden(), width, true, init, residualStd));
         }
