@@ -17,6 +17,7 @@
 
 #include "cpu_math.h"
 #include "internal.h"
+#include "validate.h"
 #include "vlmrl/token_logprobs.h"
 
 using vlmrl::cpu::bf16_to_float;
@@ -153,34 +154,6 @@ void zero_row(const vlmrl_token_logprobs_config& cfg, void* grad_logits, int64_t
     }
 }
 
-int validate_config(const vlmrl_token_logprobs_config* cfg, const char* fn) {
-    if (cfg == nullptr) return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: cfg must not be NULL", fn);
-    if (cfg->n_rows < 0)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: n_rows must be >= 0, got %" PRId64, fn,
-                               cfg->n_rows);
-    if (cfg->vocab < 1)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: vocab must be >= 1, got %" PRId64, fn,
-                               cfg->vocab);
-    if (cfg->row_stride < cfg->vocab)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: row_stride must be >= vocab (%" PRId64 "), got %" PRId64, fn,
-                               cfg->vocab, cfg->row_stride);
-    if (!(cfg->temperature > 0.0f) || !std::isfinite(cfg->temperature))
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: temperature must be finite and > 0, got %g", fn,
-                               static_cast<double>(cfg->temperature));
-    if (cfg->dtype != VLMRL_DTYPE_F32 && cfg->dtype != VLMRL_DTYPE_BF16)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: dtype must be VLMRL_DTYPE_F32 (0) or VLMRL_DTYPE_BF16 (1), got %d",
-                               fn, cfg->dtype);
-    if (cfg->nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg->nonfinite_policy != VLMRL_NONFINITE_MASK)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: nonfinite_policy must be VLMRL_NONFINITE_ERROR (0) or "
-                               "VLMRL_NONFINITE_MASK (1), got %d",
-                               fn, cfg->nonfinite_policy);
-    return VLMRL_OK;
-}
-
 int validate_targets(const vlmrl_token_logprobs_config& cfg, const int64_t* targets, const char* fn) {
     // Report the first bad row; a parallel min keeps that deterministic.
     int64_t first_bad = std::numeric_limits<int64_t>::max();
@@ -205,15 +178,11 @@ extern "C" int vlmrl_token_logprobs_forward_cpu(const vlmrl_token_logprobs_confi
     if (result == nullptr) return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: result must not be NULL", fn);
     result->nonfinite_count = 0;
     result->first_nonfinite = -1;
-    const int status = validate_config(cfg, fn);
+    int status = vlmrl_validate_token_logprobs_config(cfg, fn);
     if (status != VLMRL_OK) return status;
     if (cfg->n_rows == 0) return VLMRL_OK;
-    if (logits == nullptr || targets == nullptr || logp == nullptr || lse == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: logits, targets, logp and lse must not be NULL when n_rows > 0 "
-                               "(got logits=%p targets=%p logp=%p lse=%p)",
-                               fn, logits, static_cast<const void*>(targets), static_cast<void*>(logp),
-                               static_cast<void*>(lse));
+    if ((status = vlmrl_validate_token_logprobs_forward_pointers(logits, targets, logp, lse, fn)) != VLMRL_OK)
+        return status;
     const int target_status = validate_targets(*cfg, targets, fn);
     if (target_status != VLMRL_OK) return target_status;
 
@@ -250,19 +219,12 @@ extern "C" int vlmrl_token_logprobs_backward_cpu(const vlmrl_token_logprobs_conf
                                                  void* grad_logits) {
     static const char* const fn = "vlmrl_token_logprobs_backward_cpu";
     vlmrl_clear_error();
-    const int status = validate_config(cfg, fn);
+    int status = vlmrl_validate_token_logprobs_config(cfg, fn);
     if (status != VLMRL_OK) return status;
     if (cfg->n_rows == 0) return VLMRL_OK;
-    if (logits == nullptr || targets == nullptr || lse == nullptr || grad_logits == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: logits, targets, lse and grad_logits must not be NULL when n_rows > 0 "
-                               "(got logits=%p targets=%p lse=%p grad_logits=%p)",
-                               fn, logits, static_cast<const void*>(targets),
-                               static_cast<const void*>(lse), grad_logits);
-    if (grad_entropy != nullptr && entropy == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: entropy (the forward's output) must not be NULL when grad_entropy is given",
-                               fn);
+    if ((status = vlmrl_validate_token_logprobs_backward_pointers(logits, targets, lse, entropy, grad_entropy,
+                                                                  grad_logits, fn)) != VLMRL_OK)
+        return status;
     const int target_status = validate_targets(*cfg, targets, fn);
     if (target_status != VLMRL_OK) return target_status;
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "cuda_util.cuh"
+#include "validate.h"
 #include "vlmrl/policy_loss.h"
 
 namespace {
@@ -382,65 +383,6 @@ constexpr const char* kFn = "vlmrl_policy_loss_cuda";
 
 bool finite_positive(double x) { return std::isfinite(x) && x > 0.0; }
 
-int bad_config(const char* field, const char* expected, double actual) {
-    return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: %s must be %s, got %g", kFn, field, expected, actual);
-}
-
-/* Checks every field that does not need the data (the same checks as the CPU kernel). */
-int validate_config(const vlmrl_policy_loss_config& cfg) {
-    if (cfg.n_rows < 0) return bad_config("n_rows", ">= 0", static_cast<double>(cfg.n_rows));
-    if (cfg.row_len < 0) return bad_config("row_len", ">= 0", static_cast<double>(cfg.row_len));
-    if (cfg.row_len > 0 && cfg.n_rows > INT64_MAX / cfg.row_len)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: n_rows * row_len must fit in int64, got %" PRId64 " * %" PRId64, kFn,
-                               cfg.n_rows, cfg.row_len);
-    if (cfg.adv_per_token != 0 && cfg.adv_per_token != 1)
-        return bad_config("adv_per_token", "0 or 1", cfg.adv_per_token);
-    if (cfg.clip_mode < VLMRL_CLIP_PPO || cfg.clip_mode > VLMRL_CLIP_AAAC)
-        return bad_config("clip_mode", "VLMRL_CLIP_PPO (0), VLMRL_CLIP_HIGHER (1) or VLMRL_CLIP_AAAC (2)",
-                          cfg.clip_mode);
-    if (!(cfg.eps_low >= 0.0f && cfg.eps_low < 1.0f)) return bad_config("eps_low", "in [0, 1)", cfg.eps_low);
-    if (cfg.clip_mode == VLMRL_CLIP_AAAC) {
-        if (cfg.aaac_norm != VLMRL_AAAC_MINMAX && cfg.aaac_norm != VLMRL_AAAC_ZSCORE_CDF)
-            return bad_config("aaac_norm", "VLMRL_AAAC_MINMAX (0) or VLMRL_AAAC_ZSCORE_CDF (1)", cfg.aaac_norm);
-        if (!(cfg.aaac_eps_min >= 0.0f && std::isfinite(cfg.aaac_eps_min)))
-            return bad_config("aaac_eps_min", "finite and >= 0", cfg.aaac_eps_min);
-        if (!(cfg.aaac_eps_max >= cfg.aaac_eps_min && std::isfinite(cfg.aaac_eps_max)))
-            return bad_config("aaac_eps_max", "finite and >= aaac_eps_min", cfg.aaac_eps_max);
-        if (!std::isfinite(cfg.adv_stat_a)) return bad_config("adv_stat_a", "finite", cfg.adv_stat_a);
-        if (!std::isfinite(cfg.adv_stat_b)) return bad_config("adv_stat_b", "finite", cfg.adv_stat_b);
-        if (cfg.aaac_norm == VLMRL_AAAC_MINMAX && cfg.adv_stat_b < cfg.adv_stat_a)
-            return bad_config("adv_stat_b (max of A)", ">= adv_stat_a (min of A)", cfg.adv_stat_b);
-        if (cfg.aaac_norm == VLMRL_AAAC_ZSCORE_CDF && cfg.adv_stat_b < 0.0f)
-            return bad_config("adv_stat_b (std of A)", ">= 0", cfg.adv_stat_b);
-    } else if (!(cfg.eps_high >= 0.0f && std::isfinite(cfg.eps_high))) {
-        return bad_config("eps_high", "finite and >= 0", cfg.eps_high);
-    }
-    if (cfg.dual_clip != 0 && cfg.dual_clip != 1) return bad_config("dual_clip", "0 or 1", cfg.dual_clip);
-    if (cfg.dual_clip && !(cfg.dual_clip_c > 1.0f && std::isfinite(cfg.dual_clip_c)))
-        return bad_config("dual_clip_c", "finite and > 1", cfg.dual_clip_c);
-    if (cfg.kl_mode < VLMRL_KL_NONE || cfg.kl_mode > VLMRL_KL_K3)
-        return bad_config("kl_mode", "VLMRL_KL_NONE (0), K1 (1), K2 (2) or K3 (3)", cfg.kl_mode);
-    if (cfg.kl_mode != VLMRL_KL_NONE) {
-        if (!std::isfinite(cfg.kl_beta)) return bad_config("kl_beta", "finite", cfg.kl_beta);
-        if (cfg.kl_agg_mode < VLMRL_AGG_TOKEN_MEAN || cfg.kl_agg_mode > VLMRL_AGG_SEQ_MEAN_TOKEN_SUM_NORM)
-            return bad_config("kl_agg_mode", "a VLMRL_AGG_* value in [0, 3]", cfg.kl_agg_mode);
-        if (!(cfg.kl_clamp > 0.0f && std::isfinite(cfg.kl_clamp)))
-            return bad_config("kl_clamp", "finite and > 0", cfg.kl_clamp);
-        if (cfg.kl_mode == VLMRL_KL_K3 && !(cfg.k3_clamp > 0.0f && std::isfinite(cfg.k3_clamp)))
-            return bad_config("k3_clamp", "finite and > 0", cfg.k3_clamp);
-    }
-    if (!std::isfinite(cfg.entropy_coef)) return bad_config("entropy_coef", "finite", cfg.entropy_coef);
-    if (cfg.agg_mode < VLMRL_AGG_TOKEN_MEAN || cfg.agg_mode > VLMRL_AGG_SEQ_MEAN_TOKEN_SUM_NORM)
-        return bad_config("agg_mode", "a VLMRL_AGG_* value in [0, 3]", cfg.agg_mode);
-    if (!(cfg.logratio_clamp > 0.0f && std::isfinite(cfg.logratio_clamp)))
-        return bad_config("logratio_clamp", "finite and > 0", cfg.logratio_clamp);
-    if (cfg.nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg.nonfinite_policy != VLMRL_NONFINITE_MASK)
-        return bad_config("nonfinite_policy", "VLMRL_NONFINITE_ERROR (0) or VLMRL_NONFINITE_MASK (1)",
-                          cfg.nonfinite_policy);
-    return VLMRL_OK;
-}
-
 void clear_result(vlmrl_policy_loss_result* result) {
     *result = vlmrl_policy_loss_result{};
     result->first_nonfinite = -1;
@@ -487,27 +429,17 @@ extern "C" int vlmrl_policy_loss_cuda(const vlmrl_policy_loss_config* cfg, const
     if (cfg == nullptr || result == nullptr)
         return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: cfg and result must not be NULL", kFn);
     clear_result(result);
-    int status = validate_config(*cfg);
+    // Any finite clamp is accepted here; only the CPU kernel's fast exp needs them capped.
+    int status = vlmrl_validate_policy_loss_config(cfg, kFn, INFINITY);
     if (status != VLMRL_OK) return status;
 
     const int64_t n_tokens = cfg->n_rows * cfg->row_len;
     if (n_tokens == 0) return VLMRL_OK;
 
     const bool kl_on = cfg->kl_mode != VLMRL_KL_NONE;
-    if (logp == nullptr || old == nullptr || adv == nullptr || mask == nullptr || grad_logp == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: logp, old, adv, mask and grad_logp must not be NULL (got logp=%p "
-                               "old=%p adv=%p mask=%p grad_logp=%p)",
-                               kFn, static_cast<const void*>(logp), static_cast<const void*>(old),
-                               static_cast<const void*>(adv), static_cast<const void*>(mask),
-                               static_cast<void*>(grad_logp));
-    if (kl_on && ref == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: ref must not be NULL when kl_mode = %d", kFn,
-                               cfg->kl_mode);
-    if (cfg->entropy_coef != 0.0f && entropy == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: entropy must not be NULL when entropy_coef != 0 (got entropy_coef = %g)", kFn,
-                               static_cast<double>(cfg->entropy_coef));
+    if ((status = vlmrl_validate_policy_loss_pointers(cfg, logp, old, adv, mask, ref, entropy, grad_logp, kFn)) !=
+        VLMRL_OK)
+        return status;
 
     const int64_t n_blocks = (n_tokens + kChunk - 1) / kChunk;
     const bool needs_row_counts = cfg->agg_mode == VLMRL_AGG_SEQ_MEAN_TOKEN_MEAN ||
@@ -580,11 +512,7 @@ extern "C" int vlmrl_policy_loss_cuda(const vlmrl_policy_loss_config* cfg, const
         return status;
 
     const int64_t total_valid = host_total.count[kValid] + host_total.count[kNonfinite];
-    if (total_valid > 0 && !finite_positive(cfg->denom))
-        return bad_config("denom", "finite and > 0 when there are valid tokens", cfg->denom);
-    if (total_valid > 0 && kl_on && !finite_positive(cfg->kl_denom))
-        return bad_config("kl_denom", "finite and > 0 when kl_mode != NONE and there are valid tokens",
-                          cfg->kl_denom);
+    if ((status = vlmrl_validate_policy_loss_denoms(cfg, total_valid, kFn)) != VLMRL_OK) return status;
     store_result(host_total, *cfg, result);
     return VLMRL_OK;
 }

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "cuda_util.cuh"
+#include "validate.h"
 #include "vlmrl/token_logprobs.h"
 
 namespace {
@@ -389,28 +390,10 @@ bool rows_vector_aligned(const void* base, const vlmrl_token_logprobs_config& cf
     return vlmrl_cuda::is_aligned(base, 16) && (cfg.row_stride * element_size(cfg.dtype)) % 16 == 0;
 }
 
+/* The shared checks plus the CUDA-only limit on n_rows. */
 int validate_config(const vlmrl_token_logprobs_config* cfg, const char* fn) {
-    if (cfg == nullptr) return vlmrl_set_error(VLMRL_ERR_NULL_POINTER, "%s: cfg must not be NULL", fn);
-    if (cfg->n_rows < 0)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: n_rows must be >= 0, got %" PRId64, fn, cfg->n_rows);
-    if (cfg->vocab < 1)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: vocab must be >= 1, got %" PRId64, fn, cfg->vocab);
-    if (cfg->row_stride < cfg->vocab)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: row_stride must be >= vocab (%" PRId64 "), got %" PRId64, fn, cfg->vocab,
-                               cfg->row_stride);
-    if (!(cfg->temperature > 0.0f) || !std::isfinite(cfg->temperature))
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: temperature must be finite and > 0, got %g", fn,
-                               static_cast<double>(cfg->temperature));
-    if (cfg->dtype != VLMRL_DTYPE_F32 && cfg->dtype != VLMRL_DTYPE_BF16)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: dtype must be VLMRL_DTYPE_F32 (0) or VLMRL_DTYPE_BF16 (1), got %d", fn,
-                               cfg->dtype);
-    if (cfg->nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg->nonfinite_policy != VLMRL_NONFINITE_MASK)
-        return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG,
-                               "%s: nonfinite_policy must be VLMRL_NONFINITE_ERROR (0) or "
-                               "VLMRL_NONFINITE_MASK (1), got %d",
-                               fn, cfg->nonfinite_policy);
+    const int status = vlmrl_validate_token_logprobs_config(cfg, fn);
+    if (status != VLMRL_OK) return status;
     if (cfg->n_rows > 0x7fffffffLL)
         return vlmrl_set_error(VLMRL_ERR_BAD_CONFIG, "%s: n_rows must be < 2^31 on CUDA, got %" PRId64, fn,
                                cfg->n_rows);
@@ -447,12 +430,8 @@ extern "C" int vlmrl_token_logprobs_forward_cuda(const vlmrl_token_logprobs_conf
     int status = validate_config(cfg, fn);
     if (status != VLMRL_OK) return status;
     if (cfg->n_rows == 0) return VLMRL_OK;
-    if (logits == nullptr || targets == nullptr || logp == nullptr || lse == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: logits, targets, logp and lse must not be NULL when n_rows > 0 "
-                               "(got logits=%p targets=%p logp=%p lse=%p)",
-                               fn, logits, static_cast<const void*>(targets), static_cast<void*>(logp),
-                               static_cast<void*>(lse));
+    if ((status = vlmrl_validate_token_logprobs_forward_pointers(logits, targets, logp, lse, fn)) != VLMRL_OK)
+        return status;
 
     cudaStream_t stream = vlmrl_cuda::as_stream(stream_ptr);
     vlmrl_cuda::StreamScratch report_buffer(stream);
@@ -513,16 +492,9 @@ extern "C" int vlmrl_token_logprobs_backward_cuda(const vlmrl_token_logprobs_con
     int status = validate_config(cfg, fn);
     if (status != VLMRL_OK) return status;
     if (cfg->n_rows == 0) return VLMRL_OK;
-    if (logits == nullptr || targets == nullptr || lse == nullptr || grad_logits == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: logits, targets, lse and grad_logits must not be NULL when n_rows > 0 "
-                               "(got logits=%p targets=%p lse=%p grad_logits=%p)",
-                               fn, logits, static_cast<const void*>(targets), static_cast<const void*>(lse),
-                               grad_logits);
-    if (grad_entropy != nullptr && entropy == nullptr)
-        return vlmrl_set_error(VLMRL_ERR_NULL_POINTER,
-                               "%s: entropy (the forward's output) must not be NULL when grad_entropy is given",
-                               fn);
+    if ((status = vlmrl_validate_token_logprobs_backward_pointers(logits, targets, lse, entropy, grad_entropy,
+                                                                  grad_logits, fn)) != VLMRL_OK)
+        return status;
 
     // The targets are not re-validated here (that would need a stream synchronization):
     // the forward, which must run first to produce lse, rejects out-of-range targets,
