@@ -3,7 +3,7 @@ package io.vlmrl.loss;
 import io.vlmrl.kernels.NativeKernels;
 
 /** How AAAC normalizes the advantage into [0, 1] (ALGORITHMS.md, "AAAC"). */
-public enum AaacNormalization {
+public enum AaacNormalization implements ConfigName {
     /** (A - min) / (max - min) over the rollout batch's valid tokens; 0.5 when max = min. */
     MINMAX("minmax", NativeKernels.VLMRL_AAAC_MINMAX),
     /** Phi((A - mean) / std), Phi the standard normal CDF; 0.5 when std = 0. */
@@ -17,6 +17,7 @@ public enum AaacNormalization {
         this.nativeCode = nativeCode;
     }
 
+    @Override
     public String configName() {
         return configName;
     }
@@ -27,11 +28,6 @@ public enum AaacNormalization {
 
     /** Parses {@code minmax} or {@code zscore-cdf}. */
     public static AaacNormalization parse(String name) {
-        for (AaacNormalization n : values()) {
-            if (n.configName.equals(name)) {
-                return n;
-            }
-        }
-        throw new IllegalArgumentException("aaacNormalization: expected minmax or zscore-cdf, got '" + name + "'");
+        return ConfigNames.parse(AaacNormalization.class, "aaacNormalization", name);
     }
 }

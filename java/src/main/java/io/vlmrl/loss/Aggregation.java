@@ -3,7 +3,7 @@ package io.vlmrl.loss;
 import io.vlmrl.kernels.NativeKernels;
 
 /** How per-token losses become one number (ALGORITHMS.md, "Loss aggregation"). */
-public enum Aggregation {
+public enum Aggregation implements ConfigName {
     /** Sum of loss * mask / total valid tokens of the mini-batch. */
     TOKEN_MEAN("token-mean", NativeKernels.VLMRL_AGG_TOKEN_MEAN),
     /** Mean over non-empty responses of the per-response token sum. */
@@ -22,6 +22,7 @@ public enum Aggregation {
     }
 
     /** The configuration name, e.g. {@code token-mean}. */
+    @Override
     public String configName() {
         return configName;
     }
@@ -33,12 +34,6 @@ public enum Aggregation {
 
     /** Parses a configuration name such as {@code seq-mean-token-mean}. */
     public static Aggregation parse(String name) {
-        for (Aggregation a : values()) {
-            if (a.configName.equals(name)) {
-                return a;
-            }
-        }
-        throw new IllegalArgumentException("aggregation: expected one of token-mean, seq-mean-token-sum, "
-                + "seq-mean-token-mean, seq-mean-token-sum-norm, got '" + name + "'");
+        return ConfigNames.parse(Aggregation.class, "aggregation", name);
     }
 }

@@ -3,7 +3,7 @@ package io.vlmrl.loss;
 import io.vlmrl.kernels.NativeKernels;
 
 /** Estimator of the KL divergence to the reference policy (ALGORITHMS.md, "KL penalty"). */
-public enum KlEstimator {
+public enum KlEstimator implements ConfigName {
     /** No KL term. */
     NONE("none", NativeKernels.VLMRL_KL_NONE),
     /** {@code -delta}, delta = ref - logp. */
@@ -21,6 +21,7 @@ public enum KlEstimator {
         this.nativeCode = nativeCode;
     }
 
+    @Override
     public String configName() {
         return configName;
     }
@@ -31,11 +32,6 @@ public enum KlEstimator {
 
     /** Parses {@code none}, {@code k1}, {@code k2} or {@code k3}. */
     public static KlEstimator parse(String name) {
-        for (KlEstimator k : values()) {
-            if (k.configName.equals(name)) {
-                return k;
-            }
-        }
-        throw new IllegalArgumentException("klEstimator: expected one of none, k1, k2, k3, got '" + name + "'");
+        return ConfigNames.parse(KlEstimator.class, "klEstimator", name);
     }
 }
