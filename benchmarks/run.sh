@@ -7,6 +7,7 @@
 # Extra arguments go to JMH after ours, e.g. a benchmark regex ("PolicyLoss") or "-p tokens=65536".
 # Environment:
 #   VLMRL_BENCH_THREADS  threads for LibTorch and for the native OpenMP kernels (default: nproc)
+#   OMP_WAIT_POLICY      OpenMP idle-thread policy (default here: passive, see README.md)
 #   VLMRL_BENCH_CP       class path to use instead of benchmarks/target/classes:benchmarks/target/lib/*
 #   JAVA                 java executable (default: java)
 set -euo pipefail
@@ -33,6 +34,14 @@ cp="${VLMRL_BENCH_CP:-benchmarks/target/classes:benchmarks/target/lib/*}"
 # native kernels' OpenMP runtime (OMP_NUM_THREADS, read when the library loads).
 threads="${VLMRL_BENCH_THREADS:-$(nproc)}"
 export OMP_NUM_THREADS="$threads"
+
+# OpenMP threads sleep while they wait (for the next parallel region or at a barrier)
+# instead of spinning. LibTorch and the native kernels share one libgomp; with its default
+# (spin first), a waiting thread keeps its core busy and loses the scheduler's wake-up
+# priority, so as soon as any other process runs on this 2-core machine a parallel region
+# waits a whole time slice for a descheduled peer: ~16 ms per call even for a 0.05 ms
+# kernel (README.md, "OpenMP wait policy"). Export OMP_WAIT_POLICY=active to measure spinning.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="benchmarks/results"
@@ -62,7 +71,7 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "- machine: $cpu_model, $cores cores, $mem_total memory"
   echo "- JDK: $jdk"
-  echo "- threads: LibTorch $threads, native OpenMP $threads (OMP_NUM_THREADS); OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset (libgomp default)}"
+  echo "- threads: LibTorch $threads, native OpenMP $threads (OMP_NUM_THREADS); OMP_WAIT_POLICY $OMP_WAIT_POLICY"
   echo "- load average before the run (other processes on the machine distort every number): $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- git commit: $commit"
   echo "- command: benchmarks/run.sh $mode $*"
