@@ -51,21 +51,11 @@ public final class EagerTokenLogProbs implements LogProbs {
      */
     public static EagerTokenLogProbs forward(Tensor logits, Tensor targets, double temperature, boolean withEntropy,
                                              NonFinitePolicy policy) {
-        TensorChecks.requireNonNull("logits", logits);
-        TensorChecks.requireNonNull("targets", targets);
-        if (logits.dim() != 2 && logits.dim() != 3) {
-            throw new IllegalArgumentException("logits: expected 2 dimensions [N, V] or 3 dimensions [B, T, V], got shape "
-                    + TensorChecks.shape(logits));
-        }
+        TokenLogProbsArgs.requireLogitsRank(logits, targets);
         TensorChecks.requireDtype("logits", logits, ScalarType.Float, ScalarType.BFloat16, ScalarType.Double,
                 ScalarType.Half);
-        long[] rowShape = java.util.Arrays.copyOf(TensorChecks.sizes(logits), (int) logits.dim() - 1);
-        TensorChecks.requireShape("targets", targets, rowShape, "logits' shape without the last dimension");
-        TensorChecks.requireDtype("targets", targets, ScalarType.Long);
-        TensorChecks.requireSameDevice("targets", targets, "logits", logits);
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature: expected a finite value > 0, got " + temperature);
-        }
+        long[] rowShape = TokenLogProbsArgs.requireTargetsMatch(logits, targets);
+        TokenLogProbsArgs.requireTemperature(temperature);
         long vocab = logits.size(-1);
         if (targets.numel() > 0) {
             long min = targets.min().item_long();

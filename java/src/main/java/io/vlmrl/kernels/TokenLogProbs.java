@@ -240,12 +240,7 @@ public final class TokenLogProbs implements LogProbs {
     // ------------------------------------------------------------------ helpers
 
     private static long[] validate(Tensor logits, Tensor targets, double temperature) {
-        TensorChecks.requireNonNull("logits", logits);
-        TensorChecks.requireNonNull("targets", targets);
-        if (logits.dim() != 2 && logits.dim() != 3) {
-            throw new IllegalArgumentException("logits: expected 2 dimensions [N, V] or 3 dimensions [B, T, V], got shape "
-                    + TensorChecks.shape(logits));
-        }
+        TokenLogProbsArgs.requireLogitsRank(logits, targets);
         TensorChecks.requireDtype("logits", logits, ScalarType.Float, ScalarType.BFloat16);
         long vocab = logits.size(-1);
         if (vocab < 1) {
@@ -256,13 +251,8 @@ public final class TokenLogProbs implements LogProbs {
             throw new IllegalArgumentException("logits: expected a contiguous last dimension (stride 1), got strides "
                     + java.util.Arrays.toString(stridesOf(logits)));
         }
-        long[] rowShape = java.util.Arrays.copyOf(TensorChecks.sizes(logits), (int) logits.dim() - 1);
-        TensorChecks.requireShape("targets", targets, rowShape, "logits' shape without the last dimension");
-        TensorChecks.requireDtype("targets", targets, ScalarType.Long);
-        TensorChecks.requireSameDevice("targets", targets, "logits", logits);
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature: expected a finite value > 0, got " + temperature);
-        }
+        long[] rowShape = TokenLogProbsArgs.requireTargetsMatch(logits, targets);
+        TokenLogProbsArgs.requireTemperature(temperature);
         for (Tensor block : rowBlocks(logits)) {
             if (block.size(0) > 1 && block.stride(0) < vocab) {
                 throw new IllegalArgumentException("logits: expected rows that do not overlap (row stride >= "
