@@ -12,8 +12,9 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    public static void main(String[] args) {
-        System.exit(execute(args));
+    public static void main(String[] args) throws Exception {
+        java.util.Optional<Integer> relaunched = OpenMpRelaunch.relaunchIfNeeded(args);
+        System.exit(relaunched.isPresent() ? relaunched.get() : execute(args));
     }
 
     /** Runs the command line and returns the exit code (2 for bad arguments, 1 for failures). */

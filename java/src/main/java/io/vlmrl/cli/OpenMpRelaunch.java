@@ -1,0 +1,56 @@
+package io.vlmrl.cli;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Runs the CLI with {@code OMP_WAIT_POLICY=passive} unless the user chose a policy.
+ *
+ * <p>Why: LibTorch and the native kernels share one libgomp, which reads the policy once, when it
+ * loads, so it cannot be changed from Java afterwards. Its default spins waiting threads; on a
+ * 2-core machine, as soon as any other process wants a core, every parallel region then waits a
+ * scheduler slice for a descheduled peer. Measured on 2 cores with one other busy process: an RL
+ * step of the default {@code train} took 20-22 s with the default policy and 1.3-1.8 s with
+ * {@code passive}. So the CLI relaunches its own JVM once with the variable set; the child exits
+ * when the parent dies (even by {@code kill -9}), so a killed run never keeps writing.
+ */
+final class OpenMpRelaunch {
+    static final String VARIABLE = "OMP_WAIT_POLICY";
+    /** Set on the child's command line, so it never relaunches again. */
+    static final String CHILD_PROPERTY = "vlmrl.relaunched";
+
+    private OpenMpRelaunch() {
+    }
+
+    /** The child's exit code when this JVM relaunched itself, or empty when it should run the CLI itself. */
+    static Optional<Integer> relaunchIfNeeded(String[] args) throws IOException, InterruptedException {
+        if (Boolean.getBoolean(CHILD_PROPERTY)) {
+            exitWithParent();
+            return Optional.empty();
+        }
+        if (System.getenv(VARIABLE) != null) return Optional.empty();
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("-D" + CHILD_PROPERTY + "=true");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        builder.environment().put(VARIABLE, "passive");
+        Process child = builder.start();
+        // Ctrl-C / SIGTERM on the parent end the child too.
+        Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
+        return Optional.of(child.waitFor());
+    }
+
+    private static void exitWithParent() {
+        ProcessHandle.current().parent().ifPresent(parent ->
+                parent.onExit().thenRun(() -> Runtime.getRuntime().halt(137)));
+    }
+}
