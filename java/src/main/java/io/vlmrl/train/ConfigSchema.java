@@ -48,7 +48,7 @@ public final class ConfigSchema {
         List<Setting> all = List.of(
                 Setting.choice("preset", "acpo", PRESETS, "the preset the loss settings started from"),
                 Setting.integer("seed", 7, 0, Integer.MAX_VALUE, "seed of every random number generator"),
-                Setting.integer("steps", 20, 0, 1_000_000, "RL steps"),
+                Setting.integer("steps", 100, 0, 1_000_000, "RL steps"),
                 Setting.integer("threads", 2, 1, 256, "LibTorch intra-op threads"),
                 Setting.choice("kernels", "fused", KERNELS, "fused native loss kernels or eager LibTorch ops"),
                 Setting.integer("checkpoint.every", 10, 0, 1_000_000, "steps between checkpoints (0: only at the end)"),
@@ -111,9 +111,9 @@ public final class ConfigSchema {
 
                 Setting.choice("reuse.kind", "linear", REUSE_KINDS, "shape of the reuse schedule K(t)"),
                 Setting.integer("reuse.k_max", 2, 1, 100, "K_max: passes over a batch at the end of the ramp"),
-                Setting.integer("reuse.t_ramp", 10, 0, 1_000_000, "T_ramp: steps until K reaches K_max"),
+                Setting.integer("reuse.t_ramp", 30, 0, 1_000_000, "T_ramp: steps until K reaches K_max"),
 
-                Setting.real("optim.lr", 1e-3, 0, 1, "AdamW learning rate"),
+                Setting.real("optim.lr", 3e-4, 0, 1, "AdamW learning rate"),
                 Setting.real("optim.weight_decay", 0.0, 0, 10, "AdamW weight decay"),
                 Setting.real("optim.beta1", 0.9, 0, 0.999999, "AdamW beta1"),
                 Setting.real("optim.beta2", 0.999, 0, 0.999999, "AdamW beta2"),
