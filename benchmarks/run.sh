@@ -25,7 +25,7 @@ java_cmd="${JAVA:-java}"
 
 # Build only when nothing is built yet.
 if [[ -z "${VLMRL_BENCH_CP:-}" && ! -d benchmarks/target/classes/io/vlmrl/bench ]]; then
-  echo "benchmarks/target/classes missing: building (mvn -o -q -pl benchmarks -am package -DskipTests)"
+  echo "benchmarks/target/classes missing: building (mvn -q -pl benchmarks -am package -DskipTests)"
   mvn -q -pl benchmarks -am package -DskipTests
 fi
 cp="${VLMRL_BENCH_CP:-benchmarks/target/classes:benchmarks/target/lib/*}"
