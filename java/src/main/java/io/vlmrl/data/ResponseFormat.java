@@ -64,6 +64,36 @@ public final class ResponseFormat {
         return new Parsed(answer, wellFormed);
     }
 
+    /**
+     * Share of the reference's reasoning words (those before its answer keyword) that
+     * {@code response} has at the same position, in [0, 1]; 0 when the reference has no reasoning.
+     */
+    public static double reasoningOverlap(String response, String reference) {
+        List<String> expected = reasoningWords(reference);
+        if (expected.isEmpty()) {
+            return 0.0;
+        }
+        List<String> actual = reasoningWords(response);
+        int matched = 0;
+        for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
+            if (expected.get(i).equals(actual.get(i))) {
+                matched++;
+            }
+        }
+        return (double) matched / expected.size();
+    }
+
+    /** The normalised words before the first answer keyword (all words when there is none). */
+    private static List<String> reasoningWords(String text) {
+        String normalized = AnswerNormalizer.normalize(text);
+        if (normalized.isEmpty()) {
+            return List.of();
+        }
+        List<String> words = Arrays.asList(normalized.split(" "));
+        int keyword = words.indexOf(ANSWER_KEYWORD);
+        return keyword < 0 ? words : words.subList(0, keyword);
+    }
+
     /** Result of {@link #parse}: the normalised answer ("" if none) and the format verdict. */
     public record Parsed(String answer, boolean wellFormed) {
     }

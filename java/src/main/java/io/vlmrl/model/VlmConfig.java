@@ -244,18 +244,21 @@ public record VlmConfig(
     public static final class Builder {
         private int imageSize = 48;
         private int channels = 3;
-        private int patchSize = 8;
+        // 12-pixel patches, unmerged: one image token per cell of the built-in task's 4x4 grid of
+        // 12-pixel cells. 8-pixel patches merged 2x2 straddle cells, and that model learned to
+        // ignore the image altogether (held-out loss unchanged with shuffled images).
+        private int patchSize = 12;
         private int visionWidth = 64;
         private int visionLayers = 2;
         private int visionHeads = 4;
         private int visionMlpHidden = 256;
         private String visionPositions = POSITIONS_LEARNED;
-        private int mergeSize = 2;
+        private int mergeSize = 1;
         private int hiddenSize = 128;
         private int numLayers = 3;
         private int numHeads = 4;
         private int numKvHeads = 4;
-        private int intermediateSize = 256;
+        private int intermediateSize = 352;
         private int vocabSize = 512;
         private int maxSeqLen = 256;
         private double ropeTheta = 10000.0;

@@ -38,9 +38,13 @@ public record SftOptions(int steps, int batchSize, double lr, double weightDecay
         }
     }
 
-    /** The defaults measured to give 20-60% held-out accuracy on 2 CPU cores in a few minutes. */
+    /**
+     * The defaults of the built-in model and task: about 0.65 held-out accuracy in ~75 s on 2 CPU
+     * cores. The image is only used after ~700 steps; a rate of 3e-3 never gets there (the model
+     * learns the answers' priors from the text and ignores the image).
+     */
     public static SftOptions defaults() {
-        return new SftOptions(120, 32, 3e-3, 0.01, 10, 1.0, 0L, true);
+        return new SftOptions(1000, 32, 3e-4, 0.01, 10, 1.0, 0L, true);
     }
 
     public SftOptions withSteps(int n) {

@@ -75,7 +75,7 @@ public final class SftTrainer {
                 for (int i = 0; i < options.batchSize(); i++) {
                     batch.add(data.get(rng.nextInt(data.size())));
                 }
-                setLearningRate(optimizer, options.lrAt(step));
+                io.vlmrl.train.OptimizerStep.setLearningRate(optimizer, options.lrAt(step));
                 double loss = step(batch, optimizer, parameters);
                 if (!Double.isFinite(loss)) {
                     throw new IllegalStateException("SFT loss became " + loss + " at step " + step
@@ -146,13 +146,6 @@ public final class SftTrainer {
             optimizer.add_param_group(new OptimizerParamGroup(groups.noDecayVector(), noDecay));
         }
         return optimizer;
-    }
-
-    private static void setLearningRate(AdamW optimizer, double lr) {
-        var groups = optimizer.param_groups();
-        for (long i = 0; i < groups.size(); i++) {
-            groups.get(i).options().set_lr(lr);
-        }
     }
 
     private ProgressBar progressBar() {

@@ -1,5 +1,8 @@
 package io.vlmrl.train;
 
+import io.vlmrl.model.VlmConfig;
+import io.vlmrl.sft.SftOptions;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +27,9 @@ public final class ConfigSchema {
     public static final List<String> PRESETS = List.of("ppo", "grpo", "dapo", "acpo", "apo");
 
     private static final double INF = Double.MAX_VALUE;
+    /** Model defaults come from {@link VlmConfig}'s builder, so that there is one default per field. */
+    private static final VlmConfig MODEL = VlmConfig.builder().build();
+    private static final SftOptions SFT = SftOptions.defaults();
     private static final Map<String, Setting> SETTINGS = build();
 
     private ConfigSchema() {}
@@ -48,29 +54,30 @@ public final class ConfigSchema {
         List<Setting> all = List.of(
                 Setting.choice("preset", "acpo", PRESETS, "the preset the loss settings started from"),
                 Setting.integer("seed", 7, 0, Integer.MAX_VALUE, "seed of every random number generator"),
-                Setting.integer("steps", 100, 0, 1_000_000, "RL steps"),
+                Setting.integer("steps", 500, 0, 1_000_000, "RL steps"),
                 Setting.integer("threads", 2, 1, 256, "LibTorch intra-op threads"),
                 Setting.choice("kernels", "fused", KERNELS, "fused native loss kernels or eager LibTorch ops"),
                 Setting.integer("checkpoint.every", 10, 0, 1_000_000, "steps between checkpoints (0: only at the end)"),
-                Setting.integer("eval.size", 200, 1, 1_000_000, "held-out problems for accuracy before/after"),
+                Setting.integer("eval.size", 400, 1, 1_000_000, "held-out problems for accuracy before/after"),
 
                 Setting.integer("task.seed", 0, 0, Integer.MAX_VALUE, "seed of the built-in task's problems (fixes the held-out set)"),
                 Setting.integer("task.min_difficulty", 1, 1, 3, "easiest difficulty level drawn"),
                 Setting.integer("task.max_difficulty", 3, 1, 3, "hardest difficulty level drawn"),
                 Setting.integer("task.grid_size", 4, 2, 16, "shapes sit on a grid_size x grid_size grid"),
 
-                Setting.integer("model.image_size", 48, 8, 1024, "image side in pixels (task and model)"),
-                Setting.integer("model.patch_size", 8, 1, 256, "vision patch side in pixels"),
-                Setting.integer("model.vision_width", 64, 8, 4096, "vision transformer width"),
-                Setting.integer("model.vision_layers", 2, 1, 64, "vision transformer blocks"),
-                Setting.integer("model.hidden_size", 128, 8, 8192, "language model width"),
-                Setting.integer("model.layers", 3, 1, 128, "language model decoder layers"),
-                Setting.integer("model.heads", 4, 1, 128, "language model attention heads"),
-                Setting.integer("model.intermediate_size", 352, 8, 65536, "SwiGLU MLP hidden size"),
+                Setting.integer("model.image_size", MODEL.imageSize(), 8, 1024, "image side in pixels (task and model)"),
+                Setting.integer("model.patch_size", MODEL.patchSize(), 1, 256, "vision patch side in pixels"),
+                Setting.integer("model.vision_width", MODEL.visionWidth(), 8, 4096, "vision transformer width"),
+                Setting.integer("model.vision_layers", MODEL.visionLayers(), 1, 64, "vision transformer blocks"),
+                Setting.integer("model.merge_size", MODEL.mergeSize(), 1, 64, "side of the window of patches merged into one image token"),
+                Setting.integer("model.hidden_size", MODEL.hiddenSize(), 8, 8192, "language model width"),
+                Setting.integer("model.layers", MODEL.numLayers(), 1, 128, "language model decoder layers"),
+                Setting.integer("model.heads", MODEL.numHeads(), 1, 128, "language model attention heads"),
+                Setting.integer("model.intermediate_size", MODEL.intermediateSize(), 8, 65536, "SwiGLU MLP hidden size"),
 
-                Setting.integer("sft.steps", 120, 0, 1_000_000, "supervised warm-start steps"),
-                Setting.real("sft.lr", 3e-3, 0, 1, "supervised warm-start learning rate"),
-                Setting.integer("sft.batch_size", 32, 1, 65536, "supervised warm-start batch size"),
+                Setting.integer("sft.steps", SFT.steps(), 0, 1_000_000, "supervised warm-start steps"),
+                Setting.real("sft.lr", SFT.lr(), 0, 1, "supervised warm-start learning rate"),
+                Setting.integer("sft.batch_size", SFT.batchSize(), 1, 65536, "supervised warm-start batch size"),
 
                 Setting.choice("loss.advantage", "grpo", ADVANTAGES, "advantage estimator"),
                 Setting.choice("loss.clip_mode", "aaac", CLIP_MODES, "clip bounds"),
@@ -98,6 +105,9 @@ public final class ConfigSchema {
                 Setting.real("rollout.top_p", 1.0, 1e-6, 1, "nucleus sampling mass"),
                 Setting.integer("rollout.top_k", 0, 0, 1_000_000, "top-k sampling (0: off)"),
 
+                Setting.real("reward.reasoning_weight", 0.0, 0, 0.89,
+                        "partial credit for the worked response's reasoning facts reproduced (0: answer + format only)"),
+
                 Setting.flag("dapo.dynamic_sampling", false, "keep only groups whose rewards are not all equal"),
                 Setting.flag("dapo.overlong_shaping", false, "add the overlong length penalty to the reward"),
                 Setting.integer("dapo.overlong_max_length", 10, 1, 65536, "L_max of the overlong shaping"),
@@ -113,7 +123,9 @@ public final class ConfigSchema {
                 Setting.integer("reuse.k_max", 2, 1, 100, "K_max: passes over a batch at the end of the ramp"),
                 Setting.integer("reuse.t_ramp", 30, 0, 1_000_000, "T_ramp: steps until K reaches K_max"),
 
-                Setting.real("optim.lr", 3e-4, 0, 1, "AdamW learning rate"),
+                Setting.real("optim.lr", 3e-6, 0, 1, "AdamW learning rate (RL)"),
+                Setting.integer("optim.warmup_steps", 20, 0, 1_000_000,
+                        "RL steps of linear learning-rate warm-up (a fresh AdamW's first updates are sign-like)"),
                 Setting.real("optim.weight_decay", 0.0, 0, 10, "AdamW weight decay"),
                 Setting.real("optim.beta1", 0.9, 0, 0.999999, "AdamW beta1"),
                 Setting.real("optim.beta2", 0.999, 0, 0.999999, "AdamW beta2"),

@@ -52,6 +52,20 @@ public final class OptimizerStep implements AutoCloseable {
         return norm;
     }
 
+    /** Sets the learning rate of every parameter group (used by warm-up schedules). */
+    public void setLearningRate(double lr) {
+        setLearningRate(adamW, lr);
+    }
+
+    /** Sets the learning rate of every parameter group of {@code optimizer}. */
+    public static void setLearningRate(AdamW optimizer, double lr) {
+        if (!(lr >= 0)) throw new IllegalArgumentException("lr: expected >= 0, got " + lr);
+        var groups = optimizer.param_groups();
+        for (long i = 0; i < groups.size(); i++) {
+            groups.get(i).options().set_lr(lr);
+        }
+    }
+
     /** Drops accumulated gradients without updating (e.g. before the first micro-batch). */
     public void zeroGrad() {
         adamW.zero_grad(true);

@@ -149,6 +149,7 @@ public final class RlTrainer implements AutoCloseable {
 
             RolloutBatch batch = new RolloutBatch(rollout.kept, config.maxResponseLength(), tokenizer.padId());
             advantages.apply(batch);
+            optimizer.setLearningRate(config.lrAt(t));
             int k = reuse.passes(t);
             PolicyUpdater.Outcome outcome = updater.update(batch, k,
                     new Random(Seeds.of(config.seed(), t, Seeds.Purpose.SHUFFLE, 0)));

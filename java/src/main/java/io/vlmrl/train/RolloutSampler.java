@@ -29,7 +29,7 @@ public final class RolloutSampler {
     private final ResponseGenerator generator;
     private final Tokenizer tokenizer;
     private final BuiltinTask task;
-    private final RewardFunction rewardFunction = new RewardFunction();
+    private final RewardFunction rewardFunction;
     private final TrainConfig config;
 
     public RolloutSampler(VisionLanguageModel policy, Tokenizer tokenizer, BuiltinTask task, TrainConfig config) {
@@ -38,6 +38,7 @@ public final class RolloutSampler {
         this.tokenizer = tokenizer;
         this.task = task;
         this.config = config;
+        this.rewardFunction = new RewardFunction(RewardFunction.DEFAULT_FORMAT_WEIGHT, config.reasoningWeight());
     }
 
     /**
@@ -74,7 +75,8 @@ public final class RolloutSampler {
                 tokens[i] = result.tokens()[row];
                 logp[i] = result.tokenLogProbs()[row];
                 truncated[i] = result.truncated()[row];
-                Reward r = rewardFunction.score(tokenizer.decode(tokens[i]), problems.get(p).answer());
+                Reward r = rewardFunction.score(tokenizer.decode(tokens[i]), problems.get(p).answer(),
+                        problems.get(p).workedResponse());
                 rewards[i] = r.total() + overlongPenalty(tokens[i].length);
                 accuracy[i] = r.accuracy();
                 correct[i] = r.correct();

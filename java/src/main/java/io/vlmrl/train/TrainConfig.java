@@ -128,6 +128,7 @@ public final class TrainConfig {
 
     public int imageSize() { return integer("model.image_size"); }
     public int patchSize() { return integer("model.patch_size"); }
+    public int mergeSize() { return integer("model.merge_size"); }
     public int visionWidth() { return integer("model.vision_width"); }
     public int visionLayers() { return integer("model.vision_layers"); }
     public int hiddenSize() { return integer("model.hidden_size"); }
@@ -138,7 +139,7 @@ public final class TrainConfig {
     /** The model's sizes from the model.* keys, with the vocabulary and special ids of {@code tokenizer}. */
     public VlmConfig modelConfig(Tokenizer tokenizer) {
         return VlmConfig.builder().tokenizer(tokenizer)
-                .imageSize(imageSize()).patchSize(patchSize())
+                .imageSize(imageSize()).patchSize(patchSize()).mergeSize(mergeSize())
                 .visionWidth(visionWidth()).visionLayers(visionLayers())
                 .hiddenSize(hiddenSize()).numLayers(layers()).numHeads(heads()).numKvHeads(heads())
                 .intermediateSize(intermediateSize())
@@ -201,6 +202,14 @@ public final class TrainConfig {
     public int reuseTRamp() { return integer("reuse.t_ramp"); }
 
     public double lr() { return real("optim.lr"); }
+    public double reasoningWeight() { return real("reward.reasoning_weight"); }
+    public int warmupSteps() { return integer("optim.warmup_steps"); }
+
+    /** Learning rate of RL step {@code step} (0-based): linear warm-up to {@link #lr()}, then constant. */
+    public double lrAt(int step) {
+        int w = warmupSteps();
+        return step >= w ? lr() : lr() * (step + 1) / (w + 1);
+    }
     public double weightDecay() { return real("optim.weight_decay"); }
     public double beta1() { return real("optim.beta1"); }
     public double beta2() { return real("optim.beta2"); }

@@ -62,7 +62,7 @@ class MainTest {
     @Test
     void trainWritesEveryOutputAndResumes() throws Exception {
         Path out = dir.resolve("run");
-        String[] tiny = {"--set", "model.image_size=32", "--set", "model.vision_width=32", "--set", "model.vision_layers=1",
+        String[] tiny = {"--set", "model.image_size=32", "--set", "model.patch_size=8", "--set", "model.vision_width=32", "--set", "model.vision_layers=1",
                 "--set", "model.hidden_size=32", "--set", "model.layers=1", "--set", "model.heads=2",
                 "--set", "model.intermediate_size=64", "--set", "sft.steps=3", "--set", "sft.batch_size=8",
                 "--set", "eval.size=6", "--set", "rollout.prompts_per_step=2", "--set", "rollout.group_size=3",

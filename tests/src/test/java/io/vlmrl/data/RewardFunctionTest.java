@@ -16,13 +16,37 @@ class RewardFunctionTest {
     @Test
     void correctWellFormedAnswerGetsBothParts() {
         Reward r = reward.score("red triangles 2 answer 2", "2");
-        assertEquals(new Reward(1.1, 1.0, 0.1, true), r);
+        assertEquals(new Reward(1.1, 1.0, 0.1, 0.0, true), r);
     }
 
     @Test
     void wrongWellFormedAnswerGetsOnlyTheFormatPart() {
         Reward r = reward.score("red triangles 3 answer 3", "2");
-        assertEquals(new Reward(0.1, 0.0, 0.1, false), r);
+        assertEquals(new Reward(0.1, 0.0, 0.1, 0.0, false), r);
+    }
+
+    @Test
+    void reasoningCreditIsTheShareOfWorkedReasoningWordsAtTheSamePositions() {
+        RewardFunction withReasoning = new RewardFunction(0.1, 0.2);
+        String worked = "red 2 blue 3 total 5 answer 5";
+        // 4 of the 6 reasoning words match position by position (the wrong count shifts nothing).
+        Reward r = withReasoning.score("red 2 blue 1 total 3 answer 3", "5", worked);
+        assertFalse(r.correct());
+        assertEquals(0.2 * 4 / 6, r.reasoning(), 1e-12);
+        assertEquals(0.1 + 0.2 * 4 / 6, r.total(), 1e-12);
+        assertEquals(1.3, withReasoning.score(worked, "5", worked).total(), 1e-12);
+        // Skipped reasoning earns nothing; no worked response or no weight: no credit.
+        assertEquals(0.0, withReasoning.score("answer 5", "5", worked).reasoning());
+        assertEquals(0.0, withReasoning.score(worked, "5").reasoning());
+        assertEquals(0.0, reward.score(worked, "5", worked).reasoning());
+        assertEquals(0.0, withReasoning.score("red 2 answer 2", "2", "answer 2").reasoning());
+    }
+
+    @Test
+    void reasoningWeightMustKeepAWrongAnswerBelowARightOne() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RewardFunction(0.1, 0.9));
+        assertTrue(e.getMessage().contains("reasoningWeight"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new RewardFunction(0.1, -0.1));
     }
 
     @Test

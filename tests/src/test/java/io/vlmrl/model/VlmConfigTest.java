@@ -12,9 +12,9 @@ class VlmConfigTest {
     void defaultsDescribeTheSmallModel() {
         VlmConfig c = VlmConfig.defaults(ModelFixtures.tokenizer());
         assertEquals(48, c.imageSize());
-        assertEquals(6, c.gridSize());
-        assertEquals(36, c.numPatches());
-        assertEquals(9, c.numImageTokens());
+        assertEquals(4, c.gridSize());
+        assertEquals(16, c.numPatches());
+        assertEquals(16, c.numImageTokens());
         assertEquals(32, c.headDim());
         assertEquals(ModelFixtures.tokenizer().vocabSize(), c.vocabSize());
         assertEquals(3, c.imageTokenId());
@@ -34,7 +34,7 @@ class VlmConfigTest {
     @Test
     void invalidValuesNameTheField() {
         assertMessage("imageSize", () -> VlmConfig.builder().imageSize(50).build());
-        assertMessage("mergeSize", () -> VlmConfig.builder().imageSize(24).patchSize(8).build());
+        assertMessage("mergeSize", () -> VlmConfig.builder().imageSize(24).patchSize(8).mergeSize(2).build());
         assertMessage("hiddenSize", () -> VlmConfig.builder().hiddenSize(130).build());
         assertMessage("numKvHeads", () -> VlmConfig.builder().numKvHeads(3).build());
         assertMessage("visionPositions", () -> VlmConfig.builder().visionPositions("sinusoidal").build());

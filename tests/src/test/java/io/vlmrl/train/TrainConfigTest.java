@@ -23,6 +23,28 @@ class TrainConfigTest {
     }
 
     @Test
+    void learningRateWarmsUpLinearlyThenStaysConstant() {
+        TrainConfig c = TrainConfig.resolve("acpo", null, List.of("optim.lr=1e-5", "optim.warmup_steps=4"));
+        assertEquals(0.2e-5, c.lrAt(0), 1e-18);
+        assertEquals(0.8e-5, c.lrAt(3), 1e-18);
+        assertEquals(1e-5, c.lrAt(4), 1e-18);
+        assertEquals(1e-5, c.lrAt(1000), 1e-18);
+        TrainConfig none = TrainConfig.resolve("acpo", null, List.of("optim.lr=1e-5", "optim.warmup_steps=0"));
+        assertEquals(1e-5, none.lrAt(0), 1e-18);
+    }
+
+    @Test
+    void modelDefaultsAreVlmConfigDefaults() {
+        TrainConfig c = TrainConfig.resolve("acpo", null, List.of());
+        io.vlmrl.model.VlmConfig d = io.vlmrl.model.VlmConfig.builder().build();
+        io.vlmrl.model.VlmConfig m = c.modelConfig(TrainPipeline.defaultTokenizer());
+        assertEquals(d.patchSize(), m.patchSize());
+        assertEquals(d.mergeSize(), m.mergeSize());
+        assertEquals(d.intermediateSize(), m.intermediateSize());
+        assertEquals(d.hiddenSize(), m.hiddenSize());
+    }
+
+    @Test
     void unknownKeyIsRefusedByName() {
         assertRefused("unknown config key 'optim.learning_rate'",
                 () -> TrainConfig.resolve("acpo", null, List.of("optim.learning_rate=0.1")));
