@@ -201,8 +201,9 @@ public final class TrainConfig {
     public int reuseKMax() { return integer("reuse.k_max"); }
     public int reuseTRamp() { return integer("reuse.t_ramp"); }
 
-    public double lr() { return real("optim.lr"); }
     public double reasoningWeight() { return real("reward.reasoning_weight"); }
+
+    public double lr() { return real("optim.lr"); }
     public int warmupSteps() { return integer("optim.warmup_steps"); }
 
     /** Learning rate of RL step {@code step} (0-based): linear warm-up to {@link #lr()}, then constant. */
@@ -210,6 +211,7 @@ public final class TrainConfig {
         int w = warmupSteps();
         return step >= w ? lr() : lr() * (step + 1) / (w + 1);
     }
+
     public double weightDecay() { return real("optim.weight_decay"); }
     public double beta1() { return real("optim.beta1"); }
     public double beta2() { return real("optim.beta2"); }
