@@ -5,6 +5,7 @@ import io.vlmrl.data.Problem;
 import io.vlmrl.model.Checkpoint;
 import io.vlmrl.model.Tokenizer;
 import io.vlmrl.model.VisionLanguageModel;
+import io.vlmrl.train.OptimizerStep;
 import io.vlmrl.train.PromptBatch;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ public final class SftTrainer {
                 for (int i = 0; i < options.batchSize(); i++) {
                     batch.add(data.get(rng.nextInt(data.size())));
                 }
-                io.vlmrl.train.OptimizerStep.setLearningRate(optimizer, options.lrAt(step));
+                OptimizerStep.setLearningRate(optimizer, options.lrAt(step));
                 double loss = step(batch, optimizer, parameters);
                 if (!Double.isFinite(loss)) {
                     throw new IllegalStateException("SFT loss became " + loss + " at step " + step

@@ -1,5 +1,6 @@
 package io.vlmrl.train;
 
+import io.vlmrl.data.RewardFunction;
 import io.vlmrl.model.VlmConfig;
 import io.vlmrl.sft.SftOptions;
 
@@ -105,7 +106,8 @@ public final class ConfigSchema {
                 Setting.real("rollout.top_p", 1.0, 1e-6, 1, "nucleus sampling mass"),
                 Setting.integer("rollout.top_k", 0, 0, 1_000_000, "top-k sampling (0: off)"),
 
-                Setting.real("reward.reasoning_weight", 0.0, 0, 0.89,
+                // Below 1 - format weight, so that a right answer always outscores a wrong one.
+                Setting.real("reward.reasoning_weight", 0.0, 0, Math.nextDown(1 - RewardFunction.DEFAULT_FORMAT_WEIGHT),
                         "partial credit for the worked response's reasoning facts reproduced (0: answer + format only)"),
 
                 Setting.flag("dapo.dynamic_sampling", false, "keep only groups whose rewards are not all equal"),
