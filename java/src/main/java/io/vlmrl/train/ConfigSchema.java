@@ -107,7 +107,7 @@ public final class ConfigSchema {
                 Setting.integer("rollout.top_k", 0, 0, 1_000_000, "top-k sampling (0: off)"),
 
                 // Below 1 - format weight, so that a right answer always outscores a wrong one.
-                Setting.real("reward.reasoning_weight", 0.0, 0, Math.nextDown(1 - RewardFunction.DEFAULT_FORMAT_WEIGHT),
+                Setting.real("reward.reasoning_weight", 0.0, 0, 1 - RewardFunction.DEFAULT_FORMAT_WEIGHT - 0.01,
                         "partial credit for the worked response's reasoning facts reproduced (0: answer + format only)"),
 
                 Setting.flag("dapo.dynamic_sampling", false, "keep only groups whose rewards are not all equal"),
