@@ -124,6 +124,9 @@ public final class SftTrainer {
                 torch.clip_grad_norm_(parameters, options.gradClip());
             }
             optimizer.step();
+            // Gradients must not outlive the step: a later optimizer (the RL trainer's) would
+            // otherwise add this step's gradient to its first update.
+            optimizer.zero_grad(true);
             return loss.item_double();
         }
     }

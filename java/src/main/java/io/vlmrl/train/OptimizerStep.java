@@ -33,6 +33,9 @@ public final class OptimizerStep implements AutoCloseable {
         options.betas().put(0, beta1).put(1, beta2);
         this.adamW = new AdamW(parameters, options);
         this.maxGradNorm = maxGradNorm;
+        // Gradients left on the parameters by earlier work (a warm start, a probe) are not this
+        // optimizer's to apply: its first update must see only its own backward passes.
+        adamW.zero_grad(true);
     }
 
     public static OptimizerStep of(Module model, TrainConfig c) {

@@ -106,6 +106,17 @@ class SftTrainerTest {
     }
 
     @Test
+    void leavesNoGradientsOnTheModel() {
+        // Regression: the last step's gradients used to stay on the parameters, so the RL
+        // optimizer that follows a warm start added them to its first update.
+        WordTokenizer tokenizer = TinyModels.tokenizer();
+        VisionLanguageModel model = TinyModels.model(tokenizer, 4);
+        new SftTrainer(model, tokenizer, QUICK.withSteps(2)).train(TASK.dataset(Split.TRAIN, 100));
+        model.namedParameters().forEach((name, p) -> assertTrue(!p.grad().defined(),
+                name + " still holds a gradient after SFT"));
+    }
+
+    @Test
     void rejectsBadOptionsAndMismatchedInputs() {
         assertThrows(IllegalArgumentException.class, () -> QUICK.withSteps(-1));
         assertThrows(IllegalArgumentException.class, () -> QUICK.withBatchSize(0));
