@@ -6,6 +6,7 @@ import io.vlmrl.train.ConfigSchema;
 import io.vlmrl.train.CurvePlotter;
 import io.vlmrl.train.MetricNames;
 import io.vlmrl.train.MetricsLogger;
+import io.vlmrl.train.TargetCrossing;
 import io.vlmrl.train.TrainConfig;
 import io.vlmrl.train.TrainPipeline;
 import picocli.CommandLine.Command;
@@ -41,9 +42,15 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--set", description = "override one shared configuration key (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--target", defaultValue = "0.5",
-            description = "training accuracy (per-step metric) whose first crossing is reported (default: ${DEFAULT-VALUE})")
+    // The warm start's sampled accuracy is ~0.52 and RL sharpens it by a few points, so 0.55
+    // separates presets where 0.5 (reached on the first step) did not.
+    @Option(names = "--target", defaultValue = "0.55",
+            description = "sampled training accuracy whose first crossing (as a trailing mean over --window steps) is reported (default: ${DEFAULT-VALUE})")
     double target;
+
+    @Option(names = "--window", defaultValue = "20",
+            description = "steps in the trailing mean of the sampled accuracy compared with --target (default: ${DEFAULT-VALUE})")
+    int window;
 
     @Option(names = "--quiet", description = "no progress bars")
     boolean quiet;
@@ -56,6 +63,7 @@ public final class CompareCommand implements Callable<Integer> {
             }
         }
         if (!(target > 0 && target <= 1)) throw new IllegalArgumentException("--target: expected a number in (0, 1], got " + target);
+        if (window < 1) throw new IllegalArgumentException("--window: expected a number of steps >= 1, got " + window);
         Files.createDirectories(out);
 
         // One warm start shared by every preset, so differences come from RL alone.
@@ -88,17 +96,14 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private String stepsToTarget(List<Map<String, Object>> records) {
-        for (Map<String, Object> r : records) {
-            if (((Number) r.get(MetricNames.ACCURACY)).doubleValue() >= target) {
-                return Integer.toString(((Number) r.get("step")).intValue() + 1);
-            }
-        }
-        return "not reached";
+        List<Double> accuracy = records.stream().map(r -> ((Number) r.get(MetricNames.ACCURACY)).doubleValue()).toList();
+        var steps = TargetCrossing.stepsToReach(accuracy, target, window);
+        return steps.isPresent() ? Integer.toString(steps.getAsInt()) : "not reached";
     }
 
     private void writeTables(List<String[]> rows) throws java.io.IOException {
         String[] header = {"preset", "accuracy_before", "accuracy_after",
-                "steps_to_train_accuracy_" + target, "rl_seconds"};
+                "steps_to_sampled_accuracy_" + target + "_mean" + window, "rl_seconds"};
         StringBuilder csv = new StringBuilder(String.join(",", header)).append('\n');
         StringBuilder md = new StringBuilder("| " + String.join(" | ", header) + " |\n|");
         for (int i = 0; i < header.length; i++) md.append(" --- |");

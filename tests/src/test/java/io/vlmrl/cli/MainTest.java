@@ -52,6 +52,7 @@ class MainTest {
         assertRefused("--config", "train", "--out", out, "--config", dir.resolve("missing.yaml").toString());
         assertRefused("--resume", "train", "--resume", dir.resolve("nothing").toString());
         assertRefused("--presets", "compare", "--presets", "grpo,xyz", "--out", out);
+        assertRefused("--window", "compare", "--presets", "grpo", "--out", out, "--window", "0");
         assertRefused("--checkpoint", "eval", "--checkpoint", dir.toString(), "--out", dir.resolve("e.json").toString());
         assertRefused("--out", "sft");
         assertRefused("subcommand");
