@@ -6,7 +6,7 @@
  *   nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80
  *        -I native/include -I native/src native/bench/bench_cuda.cu native/src/cuda/cuda_common.cu
  *        native/src/cuda/token_logprobs_cuda.cu native/src/cuda/policy_loss_cuda.cu
- *        native/src/common.cpp -o /tmp/bench_cuda && /tmp/bench_cuda
+ *        native/src/common.cpp native/src/validate.cpp -o /tmp/bench_cuda && /tmp/bench_cuda
  * (one command line).
  * (or configure CMake with -DVLMRL_CUDA_BENCH=ON where that option is wired).
  * benchmarks/gpu/torch_peer.py times the same math in PyTorch for comparison.
@@ -120,28 +120,18 @@ void bench_policy_loss() {
         uint8_t* d_mask = device_copy(mask);
         float* d_grad = device_copy(std::vector<float>(n, 0.0f));
         for (const LossMode& m : modes) {
-            vlmrl_policy_loss_config c{};
-            c.n_rows = n_rows;
-            c.row_len = row_len;
+            vlmrl_policy_loss_config c;
+            vlmrl_policy_loss_config_init(&c, n_rows, row_len);
             c.adv_per_token = m.adv_per_token;
             c.clip_mode = m.clip_mode;
-            c.eps_low = 0.2f;
             c.eps_high = m.clip_mode == VLMRL_CLIP_HIGHER ? 0.28f : 0.2f;
-            c.aaac_norm = VLMRL_AAAC_MINMAX;
-            c.aaac_eps_min = 0.2f;
-            c.aaac_eps_max = 0.32f;
             c.adv_stat_a = -4.0f;
             c.adv_stat_b = 4.0f;
-            c.dual_clip_c = 3.0f;
             c.kl_mode = m.kl_mode;
             c.kl_beta = 0.001f;
-            c.kl_agg_mode = VLMRL_AGG_TOKEN_MEAN;
             c.kl_denom = static_cast<double>(n);
             c.agg_mode = m.agg_mode;
             c.denom = m.agg_mode == VLMRL_AGG_TOKEN_MEAN ? static_cast<double>(n) : static_cast<double>(n_rows);
-            c.logratio_clamp = 20.0f;
-            c.kl_clamp = 20.0f;
-            c.k3_clamp = 10.0f;
             c.nonfinite_policy = VLMRL_NONFINITE_MASK;
             vlmrl_policy_loss_result r{};
             const bool kl_on = m.kl_mode != VLMRL_KL_NONE;

@@ -56,6 +56,33 @@ int validate_kl(const vlmrl_policy_loss_config& cfg, const char* fn, float max_e
 
 }  // namespace
 
+extern "C" void vlmrl_policy_loss_config_init(vlmrl_policy_loss_config* cfg, int64_t n_rows, int64_t row_len) {
+    if (cfg == nullptr) return;
+    *cfg = vlmrl_policy_loss_config{};
+    cfg->n_rows = n_rows;
+    cfg->row_len = row_len;
+    cfg->adv_per_token = 0;
+    cfg->clip_mode = VLMRL_CLIP_PPO;
+    cfg->eps_low = 0.2f;
+    cfg->eps_high = 0.2f;
+    cfg->aaac_norm = VLMRL_AAAC_MINMAX;
+    cfg->aaac_eps_min = 0.2f;
+    cfg->aaac_eps_max = 0.32f;
+    cfg->dual_clip = 0;
+    cfg->dual_clip_c = 3.0f;
+    cfg->kl_mode = VLMRL_KL_NONE;
+    cfg->kl_beta = 0.0f;
+    cfg->kl_agg_mode = VLMRL_AGG_TOKEN_MEAN;
+    cfg->kl_denom = 1.0;
+    cfg->entropy_coef = 0.0f;
+    cfg->agg_mode = VLMRL_AGG_TOKEN_MEAN;
+    cfg->denom = 1.0;
+    cfg->logratio_clamp = 20.0f;
+    cfg->kl_clamp = 20.0f;
+    cfg->k3_clamp = 10.0f;
+    cfg->nonfinite_policy = VLMRL_NONFINITE_ERROR;
+}
+
 extern "C" int vlmrl_validate_policy_loss_config(const vlmrl_policy_loss_config* config, const char* fn,
                                                  float max_exp_clamp) {
     const vlmrl_policy_loss_config& cfg = *config;

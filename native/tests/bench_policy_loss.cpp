@@ -67,20 +67,10 @@ int main(int argc, char** argv) {
         }
     }
 
-    vlmrl_policy_loss_config cfg{};
-    cfg.n_rows = rows;
-    cfg.row_len = len;
-    cfg.clip_mode = VLMRL_CLIP_PPO;
-    cfg.eps_low = 0.2f;
-    cfg.eps_high = 0.2f;
-    cfg.dual_clip_c = 3.0f;
-    cfg.agg_mode = VLMRL_AGG_TOKEN_MEAN;
+    vlmrl_policy_loss_config cfg;
+    vlmrl_policy_loss_config_init(&cfg, rows, len);
     cfg.denom = static_cast<double>(valid);
     cfg.kl_denom = static_cast<double>(rows);
-    cfg.logratio_clamp = 20.0f;
-    cfg.kl_clamp = 20.0f;
-    cfg.k3_clamp = 10.0f;
-    cfg.nonfinite_policy = VLMRL_NONFINITE_ERROR;
 
     if (only != "logprobs")
         std::printf("policy loss: %lld x %lld = %lld tokens (%lld valid), %d OpenMP threads, best of %d\n",

@@ -214,29 +214,11 @@ struct LossOptions {
 };
 
 vlmrl_policy_loss_config default_loss_config(const LossInputs& in) {
-    vlmrl_policy_loss_config c{};
-    c.n_rows = in.n_rows;
-    c.row_len = in.row_len;
+    vlmrl_policy_loss_config c;
+    vlmrl_policy_loss_config_init(&c, in.n_rows, in.row_len);
     c.adv_per_token = in.adv_per_token ? 1 : 0;
-    c.clip_mode = VLMRL_CLIP_PPO;
-    c.eps_low = 0.2f;
-    c.eps_high = 0.2f;
-    c.aaac_norm = VLMRL_AAAC_MINMAX;
-    c.aaac_eps_min = 0.2f;
-    c.aaac_eps_max = 0.32f;
-    c.dual_clip = 0;
-    c.dual_clip_c = 3.0f;
-    c.kl_mode = VLMRL_KL_NONE;
     c.kl_beta = 0.001f;
-    c.kl_agg_mode = VLMRL_AGG_TOKEN_MEAN;
-    c.entropy_coef = 0.0f;
-    c.agg_mode = VLMRL_AGG_TOKEN_MEAN;
-    c.logratio_clamp = 20.0f;
-    c.kl_clamp = 20.0f;
-    c.k3_clamp = 10.0f;
     c.nonfinite_policy = VLMRL_NONFINITE_MASK;
-    c.denom = 1.0;
-    c.kl_denom = 1.0;
     return c;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -65,32 +66,13 @@ Batch make_batch(uint64_t seed, int64_t rows, int64_t len, bool adv_per_token, d
 }
 
 vlmrl_policy_loss_config default_config(const Batch& b) {
-    vlmrl_policy_loss_config cfg{};
-    cfg.n_rows = b.rows;
-    cfg.row_len = b.len;
+    vlmrl_policy_loss_config cfg;
+    vlmrl_policy_loss_config_init(&cfg, b.rows, b.len);
     cfg.adv_per_token = b.adv_per_token ? 1 : 0;
-    cfg.clip_mode = VLMRL_CLIP_PPO;
-    cfg.eps_low = 0.2f;
-    cfg.eps_high = 0.2f;
-    cfg.aaac_norm = VLMRL_AAAC_MINMAX;
-    cfg.aaac_eps_min = 0.2f;
-    cfg.aaac_eps_max = 0.32f;
-    cfg.dual_clip = 0;
-    cfg.dual_clip_c = 3.0f;
-    cfg.kl_mode = VLMRL_KL_NONE;
-    cfg.kl_beta = 0.0f;
-    cfg.kl_agg_mode = VLMRL_AGG_TOKEN_MEAN;
-    cfg.kl_denom = 1.0;
-    cfg.entropy_coef = 0.0f;
-    cfg.agg_mode = VLMRL_AGG_TOKEN_MEAN;
     int64_t valid = 0;
     for (uint8_t m : b.mask) valid += m;
     cfg.denom = valid > 0 ? static_cast<double>(valid) : 1.0;
     cfg.kl_denom = cfg.denom;
-    cfg.logratio_clamp = 20.0f;
-    cfg.kl_clamp = 20.0f;
-    cfg.k3_clamp = 10.0f;
-    cfg.nonfinite_policy = VLMRL_NONFINITE_ERROR;
     return cfg;
 }
 
@@ -662,6 +644,32 @@ void expect_error(int status, int expected_status, const char* field) {
               message.c_str(), field);
 }
 
+/* vlmrl_policy_loss_config_init overwrites whatever was there with the spec's defaults, and
+ * they pass validation in every clip and KL mode that has no other required setting. */
+void config_init_gives_the_spec_defaults() {
+    vlmrl_policy_loss_config c;
+    std::memset(&c, 0x7f, sizeof c);
+    vlmrl_policy_loss_config_init(&c, 3, 20);
+    CHECK(c.n_rows == 3 && c.row_len == 20 && c.adv_per_token == 0);
+    CHECK(c.clip_mode == VLMRL_CLIP_PPO && c.eps_low == 0.2f && c.eps_high == 0.2f);
+    CHECK(c.aaac_norm == VLMRL_AAAC_MINMAX && c.aaac_eps_min == 0.2f && c.aaac_eps_max == 0.32f);
+    CHECK(c.adv_stat_a == 0.0f && c.adv_stat_b == 0.0f);
+    CHECK(c.dual_clip == 0 && c.dual_clip_c == 3.0f);
+    CHECK(c.kl_mode == VLMRL_KL_NONE && c.kl_beta == 0.0f && c.kl_agg_mode == VLMRL_AGG_TOKEN_MEAN);
+    CHECK(c.entropy_coef == 0.0f && c.agg_mode == VLMRL_AGG_TOKEN_MEAN && c.denom == 1.0 && c.kl_denom == 1.0);
+    CHECK(c.logratio_clamp == 20.0f && c.kl_clamp == 20.0f && c.k3_clamp == 10.0f);
+    CHECK_EQ_INT(c.nonfinite_policy, VLMRL_NONFINITE_ERROR);
+    const Batch b = make_batch(5, 3, 20, false);
+    for (int32_t clip : {VLMRL_CLIP_PPO, VLMRL_CLIP_HIGHER}) {
+        for (int32_t kl : {VLMRL_KL_NONE, VLMRL_KL_K1, VLMRL_KL_K2, VLMRL_KL_K3}) {
+            vlmrl_policy_loss_config cfg = c;
+            cfg.clip_mode = clip;
+            cfg.kl_mode = kl;
+            CHECK_EQ_INT(run_kernel(b, cfg, {}).status, VLMRL_OK);
+        }
+    }
+}
+
 void bad_configs_are_rejected() {
     const Batch b = make_batch(17, 3, 20, false);
     const vlmrl_policy_loss_config good = default_config(b);
@@ -769,6 +777,7 @@ int main(int argc, char** argv) {
                           {"empty_and_all_masked", empty_and_all_masked},
                           {"single_row", single_row},
                           {"nonfinite_inputs_both_policies", nonfinite_inputs_both_policies},
+                          {"config_init_gives_the_spec_defaults", config_init_gives_the_spec_defaults},
                           {"bad_configs_are_rejected", bad_configs_are_rejected},
                           {"deterministic_across_thread_counts", deterministic_across_thread_counts}});
 }

@@ -96,6 +96,12 @@ typedef struct vlmrl_policy_loss_config {
     int32_t nonfinite_policy; /* VLMRL_NONFINITE_* */
 } vlmrl_policy_loss_config;
 
+/* Fills *cfg with the spec's defaults for a [n_rows, n_rows x row_len] call: PPO clip 0.2 / 0.2,
+ * AAAC 0.20 -> 0.32 (min-max), dual clip off (c = 3), no KL (beta 0, token-mean), no entropy
+ * bonus, token-mean aggregation, denominators 1, clamps 20 / 20 / 10, non-finite inputs an
+ * error, advantages one per response. Callers then change only what they need. */
+void vlmrl_policy_loss_config_init(vlmrl_policy_loss_config* cfg, int64_t n_rows, int64_t row_len);
+
 /* Sums over this call's valid tokens; add them up over micro-batches, then divide. */
 typedef struct vlmrl_policy_loss_result {
     double loss;              /* pg_loss + kl_beta * kl_loss - entropy_coef * entropy_loss */

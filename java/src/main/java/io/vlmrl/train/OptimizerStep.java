@@ -69,11 +69,6 @@ public final class OptimizerStep implements AutoCloseable {
         }
     }
 
-    /** Drops accumulated gradients without updating (e.g. before the first micro-batch). */
-    public void zeroGrad() {
-        adamW.zero_grad(true);
-    }
-
     /** Writes the AdamW state (moments and step counts) to {@code file}. */
     public void save(Path file) {
         try (OutputArchive archive = new OutputArchive()) {
