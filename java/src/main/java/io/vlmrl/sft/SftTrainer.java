@@ -71,6 +71,7 @@ public final class SftTrainer {
         // (Module.train() also recurses into native children, which breaks for GC'd Java peers).
         try (AdamW optimizer = newOptimizer(groups); ProgressBar bar = progressBar()) {
             TensorVector parameters = new TensorVector(model.namedParameters().values().toArray(new Tensor[0]));
+            optimizer.zero_grad(true); // gradients left by earlier work; each step then clears its own
             for (int step = 0; step < options.steps(); step++) {
                 List<Problem> batch = new ArrayList<>(options.batchSize());
                 for (int i = 0; i < options.batchSize(); i++) {
@@ -117,15 +118,14 @@ public final class SftTrainer {
     /** One optimizer step; returns the loss before the update. */
     private double step(List<Problem> batch, AdamW optimizer, TensorVector parameters) {
         try (PointerScope scope = new PointerScope()) {
-            optimizer.zero_grad(true);
             Tensor loss = crossEntropy(batch);
             loss.backward();
             if (options.gradClip() > 0) {
                 torch.clip_grad_norm_(parameters, options.gradClip());
             }
             optimizer.step();
-            // Gradients must not outlive the step: a later optimizer (the RL trainer's) would
-            // otherwise add this step's gradient to its first update.
+            // Gradients must not outlive the step: the next step, or a later optimizer (the RL
+            // trainer's), would otherwise add them to its own update.
             optimizer.zero_grad(true);
             return loss.item_double();
         }

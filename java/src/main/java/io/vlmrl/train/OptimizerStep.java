@@ -60,6 +60,14 @@ public final class OptimizerStep implements AutoCloseable {
         setLearningRate(adamW, lr);
     }
 
+    /**
+     * The rate of 0-based step {@code step} during a linear warm-up of {@code warmupSteps} steps
+     * towards {@code lr} (SFT and RL share it); {@code lr} itself from then on.
+     */
+    public static double linearWarmup(double lr, int step, int warmupSteps) {
+        return step >= warmupSteps ? lr : lr * (step + 1) / (warmupSteps + 1);
+    }
+
     /** Sets the learning rate of every parameter group of {@code optimizer}. */
     public static void setLearningRate(AdamW optimizer, double lr) {
         if (!(lr >= 0)) throw new IllegalArgumentException("lr: expected >= 0, got " + lr);

@@ -208,8 +208,7 @@ public final class TrainConfig {
 
     /** Learning rate of RL step {@code step} (0-based): linear warm-up to {@link #lr()}, then constant. */
     public double lrAt(int step) {
-        int w = warmupSteps();
-        return step >= w ? lr() : lr() * (step + 1) / (w + 1);
+        return OptimizerStep.linearWarmup(lr(), step, warmupSteps());
     }
 
     public double weightDecay() { return real("optim.weight_decay"); }
