@@ -20,41 +20,64 @@ import java.util.Set;
 public final class BuiltinTask {
     /** Candidates tried per problem before giving up; with 10% held out about 10 are needed. */
     private static final int MAX_ATTEMPTS = 100_000;
+    /** Separates the teacher's random stream from the problem's. */
+    private static final long TEACHER_STREAM = 0x7eac4e5L;
 
     private final TaskConfig config;
     private final SceneSampler sampler;
     private final QuestionWriter writer = new QuestionWriter();
     private final SceneRenderer renderer;
     private final List<QuestionType> types;
+    private final Teacher teacher;
 
     public BuiltinTask(TaskConfig config) {
         this.config = config;
         this.sampler = new SceneSampler(config.gridSize());
         this.renderer = new SceneRenderer(config.imageSize());
         this.types = List.copyOf(config.questionTypes());
+        this.teacher = new Teacher(config.teacherMissRate());
     }
 
     public TaskConfig config() {
         return config;
     }
 
-    /** Problem number {@code index} of a split; the same arguments always give the same problem. */
+    /**
+     * Problem number {@code index} of a split; the same arguments always give the same problem.
+     * Its worked response is the exact derivation.
+     */
     public Problem problem(Split split, long index) {
+        return generate(split, index, false);
+    }
+
+    /**
+     * The same problem as {@link #problem} with the worked response written by the task's
+     * {@link Teacher} (identical for a perfect teacher): what supervised training imitates.
+     */
+    public Problem demonstration(Split split, long index) {
+        return generate(split, index, true);
+    }
+
+    private Problem generate(Split split, long index, boolean taught) {
         if (index < 0) {
             throw new IllegalArgumentException("index must be >= 0, got " + index);
         }
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             Random rng = new Random(mix(config.seed(), split.ordinal(), index, attempt));
+            // The teacher's misses come from their own stream so that the problems do not depend on the teacher.
+            Random teacherRng = new Random(mix(config.seed() ^ TEACHER_STREAM, split.ordinal(), index, attempt));
             int difficulty = config.minDifficulty() + rng.nextInt(config.maxDifficulty() - config.minDifficulty() + 1);
             QuestionType type = types.get(rng.nextInt(types.size()));
             Scene scene = sampler.sample(rng, difficulty);
-            Optional<QuestionWriter.Question> question = writer.write(scene, type, rng);
+            Optional<QuestionWriter.Question> question =
+                    writer.write(scene, type, rng, filter -> teacher.count(scene, filter, teacherRng));
             if (question.isEmpty() || splitOf(scene, question.get().text()) != split) {
                 continue;
             }
             QuestionWriter.Question q = question.get();
-            return new Problem(renderer.render(scene), q.text(), q.answer(), type.id(), difficulty,
-                    ResponseFormat.withReasoning(q.reasoning(), q.answer()));
+            QuestionWriter.Solution worked = taught ? q.taught() : q.exact();
+            return new Problem(renderer.render(scene), q.text(), q.exact().answer(), type.id(), difficulty,
+                    worked.response());
         }
         throw new IllegalStateException("no " + split + " problem found after " + MAX_ATTEMPTS
                 + " candidates for index " + index + "; the task configuration leaves too few distinct problems");
@@ -62,13 +85,22 @@ public final class BuiltinTask {
 
     /** The first {@code size} problems of a split as a {@link Dataset}; problems are generated on demand. */
     public Dataset dataset(Split split, int size) {
+        return dataset(split, size, false);
+    }
+
+    /** The first {@code size} {@link #demonstration demonstrations} of a split: the supervised training data. */
+    public Dataset demonstrations(Split split, int size) {
+        return dataset(split, size, true);
+    }
+
+    private Dataset dataset(Split split, int size, boolean taught) {
         if (size < 0) {
             throw new IllegalArgumentException("size must be >= 0, got " + size);
         }
         return new Dataset() {
             @Override
             public String name() {
-                return "builtin-" + split.name().toLowerCase(java.util.Locale.ROOT);
+                return "builtin-" + split.name().toLowerCase(java.util.Locale.ROOT) + (taught ? "-demonstrations" : "");
             }
 
             @Override
@@ -79,7 +111,7 @@ public final class BuiltinTask {
             @Override
             public Problem get(int index) {
                 java.util.Objects.checkIndex(index, size);
-                return problem(split, index);
+                return generate(split, index, taught);
             }
         };
     }

@@ -12,8 +12,10 @@ import java.util.Objects;
  * @param type           question type id ({@link QuestionType#id()} for the built-in task; free text
  *                       or {@link #UNTYPED} for user data)
  * @param difficulty     difficulty level (1 = easiest) or 0 when unknown (user data)
- * @param workedResponse a response in the {@link ResponseFormat} that answers correctly, used as
- *                       the supervised target; null when the data set has none
+ * @param workedResponse a response in the {@link ResponseFormat}, used as the supervised target and
+ *                       as the reference of the reward's reasoning credit: the exact derivation
+ *                       ({@link BuiltinTask#problem}) or a teacher's, which may be wrong
+ *                       ({@link BuiltinTask#demonstration}); null when the data set has none
  */
 public record Problem(BufferedImage image, String question, String answer, String type, int difficulty,
                       String workedResponse) {

@@ -4,35 +4,59 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Writes one question of a given type about a scene, with its answer and the reasoning words of
- * the worked response. Counted attributes are mostly taken from shapes that are present, so that
- * the answer is not "0" most of the time.
+ * Writes one question of a given type about a scene, with its exact solution and the solution of
+ * the teacher who writes the worked responses. Counted attributes are mostly taken from shapes
+ * that are present, so that the answer is not "0" most of the time.
  */
 final class QuestionWriter {
     /** Chance that a counted or compared attribute is taken from a shape in the scene. */
     private static final double PRESENT_ATTRIBUTE_PROBABILITY = 0.8;
 
-    /** A question and what the worked response says. */
-    record Question(String text, String answer, QuestionType type, List<String> reasoning) {
+    /** How many shapes of the scene pass a filter, as read by whoever solves the question. */
+    @FunctionalInterface
+    interface Counter {
+        int count(Predicate<Shape> filter);
+    }
+
+    /** The facts read off the image (the reasoning words) and the answer they lead to. */
+    record Solution(List<String> reasoning, String answer) {
+        String response() {
+            return ResponseFormat.withReasoning(reasoning, answer);
+        }
+    }
+
+    /** A question, its exact solution and the teacher's (equal to the exact one for a perfect teacher). */
+    record Question(String text, QuestionType type, Solution exact, Solution taught) {
     }
 
     /**
+     * @param teacher how the teacher counts; its solution is derived from its own counts, so a
+     *                teacher that miscounts writes a consistent but wrong derivation
      * @return the question, or empty when this scene cannot support the type (e.g. no shape is
      *         strictly leftmost); the caller then draws another scene
      */
-    Optional<Question> write(Scene scene, QuestionType type, Random rng) {
-        return switch (type) {
+    Optional<Question> write(Scene scene, QuestionType type, Random rng, Counter teacher) {
+        Optional<Solver> solver = switch (type) {
             case COUNTING -> Optional.of(counting(scene, rng));
             case COMPARISON -> Optional.of(comparison(scene, rng));
             case SPATIAL -> spatial(scene, rng);
             case ARITHMETIC -> Optional.of(arithmetic(scene, rng));
         };
+        return solver.map(s -> new Question(s.text(), type, s.solve(scene::count), s.solve(teacher)));
     }
 
-    private Question counting(Scene scene, Random rng) {
+    /** A question's text and how to solve it given a way of counting. */
+    private record Solver(String text, Function<Counter, Solution> solution) {
+        Solution solve(Counter counter) {
+            return solution.apply(counter);
+        }
+    }
+
+    private Solver counting(Scene scene, Random rng) {
         Shape model = pickShapeOrRandom(scene, rng);
         int form = rng.nextInt(4);
         // Half of the counting questions name colour and kind, the rest one attribute.
@@ -48,24 +72,29 @@ final class QuestionWriter {
             target = model.kind().plural();
             filter = s -> s.kind() == model.kind();
         }
-        String count = Integer.toString(scene.count(filter));
-        List<String> reasoning = new ArrayList<>(words(target));
-        reasoning.add(count);
-        return new Question("how many " + target + " ?", count, QuestionType.COUNTING, reasoning);
+        return new Solver("how many " + target + " ?", counter -> {
+            String count = Integer.toString(counter.count(filter));
+            List<String> reasoning = new ArrayList<>(words(target));
+            reasoning.add(count);
+            return new Solution(reasoning, count);
+        });
     }
 
-    private Question comparison(Scene scene, Random rng) {
+    private Solver comparison(Scene scene, Random rng) {
         Attribute[] pair = pickAttributePair(scene, rng);
-        int a = scene.count(pair[0].filter());
-        int b = scene.count(pair[1].filter());
         String text = "are there more " + pair[0].colorWord().map(w -> w + " ").orElse("")
                 + pair[0].pluralNoun() + " than " + pair[1].colorWord().map(w -> w + " ").orElse("")
                 + pair[1].pluralNoun() + " ?";
-        List<String> reasoning = List.of(pair[0].shortWord(), Integer.toString(a), pair[1].shortWord(), Integer.toString(b));
-        return new Question(text, a > b ? "yes" : "no", QuestionType.COMPARISON, reasoning);
+        return new Solver(text, counter -> {
+            int a = counter.count(pair[0].filter());
+            int b = counter.count(pair[1].filter());
+            return new Solution(List.of(pair[0].shortWord(), Integer.toString(a), pair[1].shortWord(), Integer.toString(b)),
+                    a > b ? "yes" : "no");
+        });
     }
 
-    private Optional<Question> spatial(Scene scene, Random rng) {
+    /** Spatial questions involve no counting: the teacher's solution is the exact one. */
+    private Optional<Solver> spatial(Scene scene, Random rng) {
         List<Scene.Direction> directions = new ArrayList<>(List.of(Scene.Direction.values()));
         java.util.Collections.shuffle(directions, rng);
         for (Scene.Direction direction : directions) {
@@ -76,27 +105,28 @@ final class QuestionWriter {
             Shape s = extreme.get();
             List<String> reasoning = List.of(direction.word(), s.color().word(), s.kind().word());
             if (rng.nextBoolean()) {
-                return Optional.of(new Question("what colour is the " + direction.word() + " shape ?",
-                        s.color().word(), QuestionType.SPATIAL, reasoning));
+                Solution solution = new Solution(reasoning, s.color().word());
+                return Optional.of(new Solver("what colour is the " + direction.word() + " shape ?", counter -> solution));
             }
-            return Optional.of(new Question("what shape is " + direction.word() + " ?",
-                    s.kind().word(), QuestionType.SPATIAL, reasoning));
+            Solution solution = new Solution(reasoning, s.kind().word());
+            return Optional.of(new Solver("what shape is " + direction.word() + " ?", counter -> solution));
         }
         return Optional.empty();
     }
 
-    private Question arithmetic(Scene scene, Random rng) {
+    private Solver arithmetic(Scene scene, Random rng) {
         Attribute[] pair = pickAttributePair(scene, rng);
-        int a = scene.count(pair[0].filter());
-        int b = scene.count(pair[1].filter());
-        String total = Integer.toString(a + b);
         String text = "how many " + (pair[0].colorWord().isPresent()
                 ? pair[0].shortWord() + " and " + pair[1].shortWord() + " shapes"
                 : pair[0].pluralNoun() + " and " + pair[1].pluralNoun())
                 + " are there in total ?";
-        List<String> reasoning = List.of(pair[0].shortWord(), Integer.toString(a), pair[1].shortWord(),
-                Integer.toString(b), "total", total);
-        return new Question(text, total, QuestionType.ARITHMETIC, reasoning);
+        return new Solver(text, counter -> {
+            int a = counter.count(pair[0].filter());
+            int b = counter.count(pair[1].filter());
+            String total = Integer.toString(a + b);
+            return new Solution(List.of(pair[0].shortWord(), Integer.toString(a), pair[1].shortWord(),
+                    Integer.toString(b), "total", total), total);
+        });
     }
 
     /** Two different colours (70%) or two different kinds (30%). */

@@ -14,10 +14,17 @@ import java.util.Set;
  * @param questionTypes   the question types drawn, uniformly
  * @param seed            base seed; the same seed gives the same problems
  * @param heldOutPercent  share of the problem space (by content hash) reserved for the held-out split
+ * @param teacherMissRate chance that the {@link Teacher} writing the worked responses overlooks
+ *                        each shape it counts, in [0, 1); 0 is a perfect teacher
  */
 public record TaskConfig(int imageSize, int gridSize, int minDifficulty, int maxDifficulty,
-                         Set<QuestionType> questionTypes, long seed, int heldOutPercent) {
+                         Set<QuestionType> questionTypes, long seed, int heldOutPercent, double teacherMissRate) {
     public static final int MAX_LEVEL = 3;
+    /**
+     * The default teacher overlooks 45% of the shapes it counts: the demonstrations are those of
+     * an imperfect model, as cold-start data usually are, and RL has something to correct.
+     */
+    public static final double DEFAULT_TEACHER_MISS_RATE = 0.45;
 
     public TaskConfig {
         Objects.requireNonNull(questionTypes, "questionTypes");
@@ -41,27 +48,34 @@ public record TaskConfig(int imageSize, int gridSize, int minDifficulty, int max
         if (heldOutPercent < 1 || heldOutPercent > 50) {
             throw new IllegalArgumentException("heldOutPercent must be in [1, 50], got " + heldOutPercent);
         }
+        if (!(teacherMissRate >= 0 && teacherMissRate < 1)) {
+            throw new IllegalArgumentException("teacherMissRate must be in [0, 1), got " + teacherMissRate);
+        }
     }
 
-    /** 48x48 images, 4x4 grid, all difficulties and question types, seed 0, 10% held out. */
+    /** 48x48 images, 4x4 grid, all difficulties and question types, seed 0, 10% held out, the default teacher. */
     public static TaskConfig defaults() {
-        return new TaskConfig(48, 4, 1, MAX_LEVEL, EnumSet.allOf(QuestionType.class), 0L, 10);
+        return new TaskConfig(48, 4, 1, MAX_LEVEL, EnumSet.allOf(QuestionType.class), 0L, 10, DEFAULT_TEACHER_MISS_RATE);
     }
 
     public TaskConfig withImageSize(int size) {
-        return new TaskConfig(size, gridSize, minDifficulty, maxDifficulty, questionTypes, seed, heldOutPercent);
+        return new TaskConfig(size, gridSize, minDifficulty, maxDifficulty, questionTypes, seed, heldOutPercent, teacherMissRate);
     }
 
     public TaskConfig withDifficulty(int min, int max) {
-        return new TaskConfig(imageSize, gridSize, min, max, questionTypes, seed, heldOutPercent);
+        return new TaskConfig(imageSize, gridSize, min, max, questionTypes, seed, heldOutPercent, teacherMissRate);
     }
 
     public TaskConfig withQuestionTypes(Set<QuestionType> types) {
-        return new TaskConfig(imageSize, gridSize, minDifficulty, maxDifficulty, types, seed, heldOutPercent);
+        return new TaskConfig(imageSize, gridSize, minDifficulty, maxDifficulty, types, seed, heldOutPercent, teacherMissRate);
     }
 
     public TaskConfig withSeed(long newSeed) {
-        return new TaskConfig(imageSize, gridSize, minDifficulty, maxDifficulty, questionTypes, newSeed, heldOutPercent);
+        return new TaskConfig(imageSize, gridSize, minDifficulty, maxDifficulty, questionTypes, newSeed, heldOutPercent, teacherMissRate);
+    }
+
+    public TaskConfig withTeacherMissRate(double rate) {
+        return new TaskConfig(imageSize, gridSize, minDifficulty, maxDifficulty, questionTypes, seed, heldOutPercent, rate);
     }
 
     /** Number of shapes per difficulty level: more shapes means more distractors. */

@@ -1,6 +1,7 @@
 package io.vlmrl.train;
 
 import io.vlmrl.data.RewardFunction;
+import io.vlmrl.data.TaskConfig;
 import io.vlmrl.model.VlmConfig;
 import io.vlmrl.sft.SftOptions;
 
@@ -65,6 +66,8 @@ public final class ConfigSchema {
                 Setting.integer("task.min_difficulty", 1, 1, 3, "easiest difficulty level drawn"),
                 Setting.integer("task.max_difficulty", 3, 1, 3, "hardest difficulty level drawn"),
                 Setting.integer("task.grid_size", 4, 2, 16, "shapes sit on a grid_size x grid_size grid"),
+                Setting.real("task.teacher_miss_rate", TaskConfig.DEFAULT_TEACHER_MISS_RATE, 0, 0.99,
+                        "chance that the teacher of the SFT demonstrations overlooks each shape it counts (0: perfect)"),
 
                 Setting.integer("model.image_size", MODEL.imageSize(), 8, 1024, "image side in pixels (task and model)"),
                 Setting.integer("model.patch_size", MODEL.patchSize(), 1, 256, "vision patch side in pixels"),
@@ -106,8 +109,10 @@ public final class ConfigSchema {
                 Setting.real("rollout.top_p", 1.0, 1e-6, 1, "nucleus sampling mass"),
                 Setting.integer("rollout.top_k", 0, 0, 1_000_000, "top-k sampling (0: off)"),
 
-                // Below 1 - format weight, so that a right answer always outscores a wrong one.
-                Setting.real("reward.reasoning_weight", 0.0, 0, 1 - RewardFunction.DEFAULT_FORMAT_WEIGHT - 0.01,
+                // Below 1 - format weight, so that a right answer always outscores a wrong one. The
+                // default 0.4 credits the exact facts of the built-in task's derivations (a verifiable
+                // process reward) and keeps every wrong answer at or below the gate's tau = 0.5.
+                Setting.real("reward.reasoning_weight", 0.4, 0, 1 - RewardFunction.DEFAULT_FORMAT_WEIGHT - 0.01,
                         "partial credit for the worked response's reasoning facts reproduced (0: answer + format only)"),
 
                 Setting.flag("dapo.dynamic_sampling", false, "keep only groups whose rewards are not all equal"),
@@ -125,7 +130,7 @@ public final class ConfigSchema {
                 Setting.integer("reuse.k_max", 2, 1, 100, "K_max: passes over a batch at the end of the ramp"),
                 Setting.integer("reuse.t_ramp", 30, 0, 1_000_000, "T_ramp: steps until K reaches K_max"),
 
-                Setting.real("optim.lr", 3e-6, 0, 1, "AdamW learning rate (RL)"),
+                Setting.real("optim.lr", 1e-5, 0, 1, "AdamW learning rate (RL)"),
                 Setting.integer("optim.warmup_steps", 20, 0, 1_000_000,
                         "RL steps of linear learning-rate warm-up (a fresh AdamW's first updates are sign-like)"),
                 Setting.real("optim.weight_decay", 0.0, 0, 10, "AdamW weight decay"),

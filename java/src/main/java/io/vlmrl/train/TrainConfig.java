@@ -125,6 +125,7 @@ public final class TrainConfig {
     public int maxDifficulty() { return integer("task.max_difficulty"); }
     public int gridSize() { return integer("task.grid_size"); }
     public long taskSeed() { return integer("task.seed"); }
+    public double teacherMissRate() { return real("task.teacher_miss_rate"); }
 
     public int imageSize() { return integer("model.image_size"); }
     public int patchSize() { return integer("model.patch_size"); }
@@ -149,7 +150,7 @@ public final class TrainConfig {
     /** The built-in task's settings (all question types, 10% held out); image size from model.image_size. */
     public TaskConfig taskConfig() {
         return new TaskConfig(imageSize(), gridSize(), minDifficulty(), maxDifficulty(),
-                EnumSet.allOf(QuestionType.class), taskSeed(), TaskConfig.defaults().heldOutPercent());
+                EnumSet.allOf(QuestionType.class), taskSeed(), TaskConfig.defaults().heldOutPercent(), teacherMissRate());
     }
 
     public int sftSteps() { return integer("sft.steps"); }

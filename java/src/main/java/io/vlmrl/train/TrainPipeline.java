@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What {@code vlmrl train} does: supervised warm start (or a given checkpoint) → held-out
@@ -30,6 +32,7 @@ import java.util.TreeSet;
  * A run directory that already holds an RL checkpoint is resumed.
  */
 public final class TrainPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainPipeline.class);
 
     public static final String EVAL_FILE = "eval.json";
     public static final String SFT_DIR = "sft";
@@ -102,12 +105,16 @@ public final class TrainPipeline {
         return WordTokenizer.fromWords(BuiltinTask.vocabulary());
     }
 
-    /** Supervised warm start on the train split; saves the model to {@code dir}. */
+    /** Supervised warm start on the teacher's demonstrations of the train split; saves the model to {@code dir}. */
     public static SftResult warmStart(VisionLanguageModel model, WordTokenizer tokenizer, Path dir, TrainConfig config,
                                       boolean showProgress) throws IOException {
         SftOptions options = SftOptions.defaults().withSteps(config.sftSteps()).withBatchSize(config.sftBatchSize())
                 .withLr(config.sftLr()).withSeed(config.seed()).withShowProgress(showProgress);
-        Dataset train = new BuiltinTask(config.taskConfig()).dataset(Split.TRAIN, RolloutSampler.TRAIN_POOL);
+        Dataset train = new BuiltinTask(config.taskConfig()).demonstrations(Split.TRAIN, RolloutSampler.TRAIN_POOL);
+        if (config.teacherMissRate() > 0) {
+            LOG.info("SFT warm start on demonstrations by a teacher that overlooks {}% of the shapes it counts "
+                    + "(task.teacher_miss_rate; answers, rewards and evaluation are exact)", Math.round(100 * config.teacherMissRate()));
+        }
         SftResult result = new SftTrainer(model, tokenizer, options).train(train, dir);
         result.writeJson(dir.resolve("sft.json"));
         return result;

@@ -1,0 +1,108 @@
+package io.vlmrl.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TeacherTest {
+    private static final double MISS_RATE = 0.3;
+    private final BuiltinTask exact = new BuiltinTask(TaskConfig.defaults().withTeacherMissRate(0));
+    private final BuiltinTask taught = new BuiltinTask(TaskConfig.defaults().withTeacherMissRate(MISS_RATE));
+
+    @Test
+    void aPerfectTeacherDemonstratesTheExactWorkedResponse() {
+        for (int i = 0; i < 300; i++) {
+            assertEquals(exact.problem(Split.TRAIN, i).workedResponse(), exact.demonstration(Split.TRAIN, i).workedResponse());
+        }
+    }
+
+    @Test
+    void problemsAnswersAndHeldOutSetDoNotDependOnTheTeacher() {
+        for (Split split : Split.values()) {
+            for (int i = 0; i < 200; i++) {
+                Problem a = exact.problem(split, i);
+                Problem b = taught.problem(split, i);
+                Problem demo = taught.demonstration(split, i);
+                for (Problem p : List.of(b, demo)) {
+                    assertEquals(a.question(), p.question());
+                    assertEquals(a.answer(), p.answer());
+                    assertEquals(a.type(), p.type());
+                    assertArrayEquals(pixels(a), pixels(p));
+                }
+                assertEquals(a.workedResponse(), b.workedResponse(), "problem() keeps the exact derivation");
+            }
+        }
+    }
+
+    /** The teacher only undercounts, spatial facts are exact, and its answer follows from its own facts. */
+    @Test
+    void demonstrationsUndercountConsistently() {
+        int undercounted = 0;
+        for (int i = 0; i < 500; i++) {
+            String[] truth = exact.problem(Split.TRAIN, i).workedResponse().split(" ");
+            Problem demo = taught.demonstration(Split.TRAIN, i);
+            String[] told = demo.workedResponse().split(" ");
+            assertEquals(truth.length, told.length, demo.workedResponse());
+            for (int w = 0; w < truth.length; w++) {
+                if (isNumber(truth[w]) && !truth[w - 1].equals(ResponseFormat.ANSWER_KEYWORD)) {
+                    int t = Integer.parseInt(told[w]);
+                    assertTrue(t >= 0 && t <= Integer.parseInt(truth[w]), demo.workedResponse() + " vs " + String.join(" ", truth));
+                    undercounted += t < Integer.parseInt(truth[w]) ? 1 : 0;
+                } else if (!truth[w].equals("total") && !isNumber(truth[w]) && w < truth.length - 1) {
+                    assertEquals(truth[w], told[w], "words other than counts are exact");
+                }
+            }
+            assertEquals(answerFromFacts(demo.type(), told), told[told.length - 1], demo.workedResponse());
+            assertTrue(new RewardFunction().score(demo.workedResponse(), demo.answer()).format() > 0);
+        }
+        assertTrue(undercounted > 100, "a 30% teacher undercounts often, got " + undercounted);
+    }
+
+    @Test
+    void overlooksTheConfiguredShareOfShapes() {
+        Teacher teacher = new Teacher(MISS_RATE);
+        Random rng = new Random(1);
+        long seen = 0;
+        long total = 0;
+        for (int i = 0; i < 2000; i++) {
+            Scene scene = new SceneSampler(4).sample(rng, 3);
+            total += scene.count(s -> true);
+            seen += teacher.count(scene, s -> true, rng);
+        }
+        assertEquals(1 - MISS_RATE, (double) seen / total, 0.02);
+        Scene scene = new SceneSampler(4).sample(new Random(2), 3);
+        assertEquals(scene.count(s -> true), new Teacher(0).count(scene, s -> true, rng));
+    }
+
+    @Test
+    void rejectsMissRatesOutsideZeroToOne() {
+        for (double bad : new double[] {-0.1, 1.0, Double.NaN}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Teacher(bad));
+            assertTrue(e.getMessage().contains("missRate") && e.getMessage().contains(String.valueOf(bad)), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> TaskConfig.defaults().withTeacherMissRate(bad));
+        }
+    }
+
+    private static String answerFromFacts(String type, String[] words) {
+        int n = words.length;
+        return switch (QuestionType.fromId(type)) {
+            case COUNTING -> words[n - 3];
+            case COMPARISON -> Integer.parseInt(words[1]) > Integer.parseInt(words[3]) ? "yes" : "no";
+            case ARITHMETIC -> Integer.toString(Integer.parseInt(words[1]) + Integer.parseInt(words[3]));
+            case SPATIAL -> words[n - 1];
+        };
+    }
+
+    private static boolean isNumber(String word) {
+        return word.chars().allMatch(Character::isDigit);
+    }
+
+    private static int[] pixels(Problem p) {
+        return p.image().getRGB(0, 0, p.image().getWidth(), p.image().getHeight(), null, 0, p.image().getWidth());
+    }
+}
