@@ -42,9 +42,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--set", description = "override one shared configuration key (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    // The warm start's sampled accuracy is ~0.52 and RL sharpens it by a few points, so 0.55
-    // separates presets where 0.5 (reached on the first step) did not.
-    @Option(names = "--target", defaultValue = "0.55",
+    // The default warm start samples at ~0.37 and ACPO lifts that to ~0.5 in 500 steps, so 0.45
+    // lies on the climb and separates presets by how fast they learn.
+    @Option(names = "--target", defaultValue = "0.45",
             description = "sampled training accuracy whose first crossing (as a trailing mean over --window steps) is reported (default: ${DEFAULT-VALUE})")
     double target;
 
