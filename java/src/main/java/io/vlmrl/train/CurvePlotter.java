@@ -3,6 +3,7 @@ package io.vlmrl.train;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.IOException;
@@ -13,19 +14,25 @@ import java.util.Map;
 
 /**
  * Draws training curves (reward, accuracy, entropy, clip fractions, K(t) over steps) into
- * a PNG grid with XChart, headless.
+ * a PNG grid with XChart, headless. Per-step metrics of 64 sampled responses are noisy, so all
+ * panels but K(t) show a trailing mean over {@value #SMOOTHING_WINDOW} steps; metrics.jsonl keeps
+ * the raw values.
  */
 public final class CurvePlotter {
+    static final int SMOOTHING_WINDOW = 20;
 
-    /** The panels of curves.png: a title and the metrics drawn in it. */
-    private static final List<Map.Entry<String, List<String>>> PANELS = List.of(
-            Map.entry("reward", List.of(MetricNames.REWARD_MEAN)),
-            Map.entry("accuracy", List.of(MetricNames.ACCURACY)),
-            Map.entry("entropy", List.of(MetricNames.ENTROPY)),
-            Map.entry("clip fractions", List.of(MetricNames.PG_CLIPFRAC, MetricNames.PG_CLIPFRAC_HIGHER,
-                    MetricNames.PG_CLIPFRAC_LOWER)),
-            Map.entry("K(t)", List.of(MetricNames.REUSE_K)),
-            Map.entry("gate pass rate", List.of(MetricNames.GATE_PASS_RATE)));
+    /** A panel of curves.png: its title, the metrics drawn in it and whether they are smoothed. */
+    private record Panel(String title, List<String> metrics, boolean smoothed) {
+    }
+
+    private static final List<Panel> PANELS = List.of(
+            new Panel("reward", List.of(MetricNames.REWARD_MEAN), true),
+            new Panel("accuracy", List.of(MetricNames.ACCURACY), true),
+            new Panel("entropy", List.of(MetricNames.ENTROPY), true),
+            new Panel("clip fractions", List.of(MetricNames.PG_CLIPFRAC, MetricNames.PG_CLIPFRAC_HIGHER,
+                    MetricNames.PG_CLIPFRAC_LOWER), true),
+            new Panel("K(t)", List.of(MetricNames.REUSE_K), false),
+            new Panel("gate pass rate", List.of(MetricNames.GATE_PASS_RATE), true));
 
     private CurvePlotter() {}
 
@@ -38,11 +45,13 @@ public final class CurvePlotter {
     public static void plotRuns(Map<String, List<Map<String, Object>>> runs, Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<XYChart> charts = new ArrayList<>();
-        for (Map.Entry<String, List<String>> panel : PANELS) {
-            XYChart chart = new XYChartBuilder().width(480).height(320).title(panel.getKey()).xAxisTitle("step").build();
+        for (Panel panel : PANELS) {
+            String title = panel.smoothed() ? panel.title() + " (" + SMOOTHING_WINDOW + "-step mean)" : panel.title();
+            XYChart chart = new XYChartBuilder().width(560).height(400).title(title).xAxisTitle("step").build();
             chart.getStyler().setMarkerSize(3);
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
             for (Map.Entry<String, List<Map<String, Object>>> run : runs.entrySet()) {
-                for (String metric : panel.getValue()) {
+                for (String metric : panel.metrics()) {
                     List<Map<String, Object>> records = run.getValue();
                     if (records.isEmpty()) continue;
                     double[] x = new double[records.size()];
@@ -52,7 +61,8 @@ public final class CurvePlotter {
                         y[i] = ((Number) records.get(i).get(metric)).doubleValue();
                     }
                     String name = run.getKey().isEmpty() ? metric : run.getKey() + " " + metric;
-                    chart.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
+                    chart.addSeries(name, x, panel.smoothed() ? TrailingMean.of(y, SMOOTHING_WINDOW) : y)
+                            .setMarker(SeriesMarkers.NONE);
                 }
             }
             charts.add(chart);

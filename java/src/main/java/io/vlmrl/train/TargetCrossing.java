@@ -18,14 +18,9 @@ public final class TargetCrossing {
      */
     public static OptionalInt stepsToReach(List<Double> values, double target, int window) {
         if (!Double.isFinite(target)) throw new IllegalArgumentException("target: expected a finite number, got " + target);
-        if (window < 1) throw new IllegalArgumentException("window: expected >= 1 steps, got " + window);
-        double sum = 0;
-        for (int i = 0; i < values.size(); i++) {
-            sum += values.get(i);
-            if (i >= window) {
-                sum -= values.get(i - window);
-            }
-            if (i >= window - 1 && sum / window >= target) {
+        double[] means = TrailingMean.of(values.stream().mapToDouble(Double::doubleValue).toArray(), window);
+        for (int i = window - 1; i < means.length; i++) {
+            if (means[i] >= target) {
                 return OptionalInt.of(i + 1);
             }
         }
