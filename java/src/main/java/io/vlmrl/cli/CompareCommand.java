@@ -69,7 +69,15 @@ public final class CompareCommand implements Callable<Integer> {
         // One warm start shared by every preset, so differences come from RL alone.
         TrainConfig shared = TrainConfig.resolve(presets.get(0), configFile, overrides);
         Path warm = out.resolve("warmstart");
-        if (!Files.exists(warm.resolve(io.vlmrl.model.Checkpoint.WEIGHTS_FILE))) {
+        boolean warmStartExists = Files.exists(warm.resolve(io.vlmrl.model.Checkpoint.WEIGHTS_FILE));
+        if (warmStartExists && !Files.exists(warm.resolve(TrainPipeline.CONFIG_FILE))) {
+            throw new IllegalArgumentException("--out: " + warm + " holds a warm start of unknown settings (an earlier "
+                    + "version's); delete it or choose another --out");
+        }
+        TrainPipeline.checkSameSettings(warm, shared, CompareCommand::shapesTheWarmStart, "delete it or choose another --out");
+        if (!warmStartExists) {
+            Files.createDirectories(warm);
+            shared.writeYaml(warm.resolve(TrainPipeline.CONFIG_FILE));
             org.bytedeco.pytorch.global.torch.set_num_threads(shared.threads());
             WordTokenizer tokenizer = TrainPipeline.defaultTokenizer();
             VisionLanguageModel model = new VisionLanguageModel(shared.modelConfig(tokenizer), shared.seed());
@@ -82,6 +90,7 @@ public final class CompareCommand implements Callable<Integer> {
         for (String preset : presets) {
             TrainConfig config = TrainConfig.resolve(preset, configFile, overrides);
             Path runDir = out.resolve(preset);
+            TrainPipeline.checkSameSettings(runDir, config, key -> true, "delete it or choose another --out");
             Map<String, Object> report = new TrainPipeline(config, runDir, warm).showProgress(!quiet).run();
             List<Map<String, Object>> records = MetricsLogger.read(runDir.resolve("metrics.jsonl"));
             curves.put(preset, records);
@@ -93,6 +102,11 @@ public final class CompareCommand implements Callable<Integer> {
         writeTables(rows);
         System.out.print(Files.readString(out.resolve("compare.md")));
         return 0;
+    }
+
+    /** The keys the shared warm start depends on (the RL keys may differ between presets). */
+    private static boolean shapesTheWarmStart(String key) {
+        return key.equals("seed") || key.startsWith("task.") || key.startsWith("model.") || key.startsWith("sft.");
     }
 
     private String stepsToTarget(List<Map<String, Object>> records) {

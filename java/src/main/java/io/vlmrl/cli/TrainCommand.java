@@ -43,13 +43,13 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig config;
         Path runDir;
         if (resume != null) {
-            if (!Files.isRegularFile(resume.resolve("config.yaml"))) {
+            if (!Files.isRegularFile(resume.resolve(TrainPipeline.CONFIG_FILE))) {
                 throw new IllegalArgumentException("--resume: expected a run directory with config.yaml, got '" + resume + "'");
             }
             if (out != null && !out.equals(resume)) {
                 throw new IllegalArgumentException("--out: must be omitted or equal to --resume, got '" + out + "'");
             }
-            config = TrainConfig.load(resume.resolve("config.yaml")).with(overrides.toArray(new String[0]));
+            config = TrainConfig.load(resume.resolve(TrainPipeline.CONFIG_FILE)).with(overrides.toArray(new String[0]));
             runDir = resume;
         } else {
             if (out == null) throw new IllegalArgumentException("--out: a run directory is required");
@@ -60,6 +60,8 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--config: no such file '" + configFile + "'");
             }
             config = TrainConfig.resolve(preset, configFile, overrides);
+            TrainPipeline.checkSameSettings(out, config, key -> true,
+                    "continue it with --resume " + out + " (--set still applies), or choose another --out");
             runDir = out;
         }
         Map<String, Object> report = new TrainPipeline(config, runDir, init).showProgress(!quiet).run();

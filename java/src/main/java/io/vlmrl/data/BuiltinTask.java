@@ -47,37 +47,43 @@ public final class BuiltinTask {
      * Its worked response is the exact derivation.
      */
     public Problem problem(Split split, long index) {
-        return generate(split, index, false);
+        return generate(split, index, WorkedBy.EXACT);
     }
 
     /**
      * The same problem as {@link #problem} with the worked response written by the task's
-     * {@link Teacher} (identical for a perfect teacher): what supervised training imitates.
+     * {@link Teacher} (identical for a perfect teacher): what supervised training imitates. Its
+     * worked response may contradict its (exact) answer, so evaluate on {@link #problem}s.
      */
     public Problem demonstration(Split split, long index) {
-        return generate(split, index, true);
+        return generate(split, index, WorkedBy.TEACHER);
     }
 
-    private Problem generate(Split split, long index, boolean taught) {
+    /** Who derives a problem's worked response. */
+    private enum WorkedBy { EXACT, TEACHER }
+
+    private Problem generate(Split split, long index, WorkedBy workedBy) {
         if (index < 0) {
             throw new IllegalArgumentException("index must be >= 0, got " + index);
         }
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             Random rng = new Random(mix(config.seed(), split.ordinal(), index, attempt));
-            // The teacher's misses come from their own stream so that the problems do not depend on the teacher.
-            Random teacherRng = new Random(mix(config.seed() ^ TEACHER_STREAM, split.ordinal(), index, attempt));
             int difficulty = config.minDifficulty() + rng.nextInt(config.maxDifficulty() - config.minDifficulty() + 1);
             QuestionType type = types.get(rng.nextInt(types.size()));
             Scene scene = sampler.sample(rng, difficulty);
-            Optional<QuestionWriter.Question> question =
-                    writer.write(scene, type, rng, filter -> teacher.count(scene, filter, teacherRng));
+            Optional<QuestionWriter.Question> question = writer.write(scene, type, rng);
             if (question.isEmpty() || splitOf(scene, question.get().text()) != split) {
                 continue;
             }
             QuestionWriter.Question q = question.get();
-            QuestionWriter.Solution worked = taught ? q.taught() : q.exact();
-            return new Problem(renderer.render(scene), q.text(), q.exact().answer(), type.id(), difficulty,
-                    worked.response());
+            QuestionWriter.Solution exact = q.solve(scene::count);
+            QuestionWriter.Solution worked = exact;
+            if (workedBy == WorkedBy.TEACHER) {
+                // The teacher's misses come from their own stream so that the problems do not depend on the teacher.
+                Random teacherRng = new Random(mix(config.seed() ^ TEACHER_STREAM, split.ordinal(), index, attempt));
+                worked = q.solve(filter -> teacher.count(scene, filter, teacherRng));
+            }
+            return new Problem(renderer.render(scene), q.text(), exact.answer(), type.id(), difficulty, worked.response());
         }
         throw new IllegalStateException("no " + split + " problem found after " + MAX_ATTEMPTS
                 + " candidates for index " + index + "; the task configuration leaves too few distinct problems");
@@ -85,22 +91,22 @@ public final class BuiltinTask {
 
     /** The first {@code size} problems of a split as a {@link Dataset}; problems are generated on demand. */
     public Dataset dataset(Split split, int size) {
-        return dataset(split, size, false);
+        return dataset(split, size, WorkedBy.EXACT);
     }
 
     /** The first {@code size} {@link #demonstration demonstrations} of a split: the supervised training data. */
     public Dataset demonstrations(Split split, int size) {
-        return dataset(split, size, true);
+        return dataset(split, size, WorkedBy.TEACHER);
     }
 
-    private Dataset dataset(Split split, int size, boolean taught) {
+    private Dataset dataset(Split split, int size, WorkedBy workedBy) {
         if (size < 0) {
             throw new IllegalArgumentException("size must be >= 0, got " + size);
         }
         return new Dataset() {
             @Override
             public String name() {
-                return "builtin-" + split.name().toLowerCase(java.util.Locale.ROOT) + (taught ? "-demonstrations" : "");
+                return "builtin-" + split.name().toLowerCase(java.util.Locale.ROOT) + (workedBy == WorkedBy.TEACHER ? "-demonstrations" : "");
             }
 
             @Override
@@ -111,7 +117,7 @@ public final class BuiltinTask {
             @Override
             public Problem get(int index) {
                 java.util.Objects.checkIndex(index, size);
-                return generate(split, index, taught);
+                return generate(split, index, workedBy);
             }
         };
     }

@@ -8,9 +8,9 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Writes one question of a given type about a scene, with its exact solution and the solution of
- * the teacher who writes the worked responses. Counted attributes are mostly taken from shapes
- * that are present, so that the answer is not "0" most of the time.
+ * Writes one question of a given type about a scene, with the way to solve it given a way of
+ * counting (exactly, or as the task's {@link Teacher} counts). Counted attributes are mostly
+ * taken from shapes that are present, so that the answer is not "0" most of the time.
  */
 final class QuestionWriter {
     /** Chance that a counted or compared attribute is taken from a shape in the scene. */
@@ -29,34 +29,27 @@ final class QuestionWriter {
         }
     }
 
-    /** A question, its exact solution and the teacher's (equal to the exact one for a perfect teacher). */
-    record Question(String text, QuestionType type, Solution exact, Solution taught) {
+    /** A question's text and type, and how to solve it: the answer follows from the counts read. */
+    record Question(String text, QuestionType type, Function<Counter, Solution> solver) {
+        Solution solve(Counter counter) {
+            return solver.apply(counter);
+        }
     }
 
     /**
-     * @param teacher how the teacher counts; its solution is derived from its own counts, so a
-     *                teacher that miscounts writes a consistent but wrong derivation
      * @return the question, or empty when this scene cannot support the type (e.g. no shape is
      *         strictly leftmost); the caller then draws another scene
      */
-    Optional<Question> write(Scene scene, QuestionType type, Random rng, Counter teacher) {
-        Optional<Solver> solver = switch (type) {
+    Optional<Question> write(Scene scene, QuestionType type, Random rng) {
+        return switch (type) {
             case COUNTING -> Optional.of(counting(scene, rng));
             case COMPARISON -> Optional.of(comparison(scene, rng));
             case SPATIAL -> spatial(scene, rng);
             case ARITHMETIC -> Optional.of(arithmetic(scene, rng));
         };
-        return solver.map(s -> new Question(s.text(), type, s.solve(scene::count), s.solve(teacher)));
     }
 
-    /** A question's text and how to solve it given a way of counting. */
-    private record Solver(String text, Function<Counter, Solution> solution) {
-        Solution solve(Counter counter) {
-            return solution.apply(counter);
-        }
-    }
-
-    private Solver counting(Scene scene, Random rng) {
+    private Question counting(Scene scene, Random rng) {
         Shape model = pickShapeOrRandom(scene, rng);
         int form = rng.nextInt(4);
         // Half of the counting questions name colour and kind, the rest one attribute.
@@ -72,7 +65,7 @@ final class QuestionWriter {
             target = model.kind().plural();
             filter = s -> s.kind() == model.kind();
         }
-        return new Solver("how many " + target + " ?", counter -> {
+        return new Question("how many " + target + " ?", QuestionType.COUNTING, counter -> {
             String count = Integer.toString(counter.count(filter));
             List<String> reasoning = new ArrayList<>(words(target));
             reasoning.add(count);
@@ -80,12 +73,12 @@ final class QuestionWriter {
         });
     }
 
-    private Solver comparison(Scene scene, Random rng) {
+    private Question comparison(Scene scene, Random rng) {
         Attribute[] pair = pickAttributePair(scene, rng);
         String text = "are there more " + pair[0].colorWord().map(w -> w + " ").orElse("")
                 + pair[0].pluralNoun() + " than " + pair[1].colorWord().map(w -> w + " ").orElse("")
                 + pair[1].pluralNoun() + " ?";
-        return new Solver(text, counter -> {
+        return new Question(text, QuestionType.COMPARISON, counter -> {
             int a = counter.count(pair[0].filter());
             int b = counter.count(pair[1].filter());
             return new Solution(List.of(pair[0].shortWord(), Integer.toString(a), pair[1].shortWord(), Integer.toString(b)),
@@ -93,8 +86,8 @@ final class QuestionWriter {
         });
     }
 
-    /** Spatial questions involve no counting: the teacher's solution is the exact one. */
-    private Optional<Solver> spatial(Scene scene, Random rng) {
+    /** Spatial questions involve no counting: every solver reads the same extreme shape. */
+    private Optional<Question> spatial(Scene scene, Random rng) {
         List<Scene.Direction> directions = new ArrayList<>(List.of(Scene.Direction.values()));
         java.util.Collections.shuffle(directions, rng);
         for (Scene.Direction direction : directions) {
@@ -106,21 +99,21 @@ final class QuestionWriter {
             List<String> reasoning = List.of(direction.word(), s.color().word(), s.kind().word());
             if (rng.nextBoolean()) {
                 Solution solution = new Solution(reasoning, s.color().word());
-                return Optional.of(new Solver("what colour is the " + direction.word() + " shape ?", counter -> solution));
+                return Optional.of(new Question("what colour is the " + direction.word() + " shape ?", QuestionType.SPATIAL, counter -> solution));
             }
             Solution solution = new Solution(reasoning, s.kind().word());
-            return Optional.of(new Solver("what shape is " + direction.word() + " ?", counter -> solution));
+            return Optional.of(new Question("what shape is " + direction.word() + " ?", QuestionType.SPATIAL, counter -> solution));
         }
         return Optional.empty();
     }
 
-    private Solver arithmetic(Scene scene, Random rng) {
+    private Question arithmetic(Scene scene, Random rng) {
         Attribute[] pair = pickAttributePair(scene, rng);
         String text = "how many " + (pair[0].colorWord().isPresent()
                 ? pair[0].shortWord() + " and " + pair[1].shortWord() + " shapes"
                 : pair[0].pluralNoun() + " and " + pair[1].pluralNoun())
                 + " are there in total ?";
-        return new Solver(text, counter -> {
+        return new Question(text, QuestionType.ARITHMETIC, counter -> {
             int a = counter.count(pair[0].filter());
             int b = counter.count(pair[1].filter());
             String total = Integer.toString(a + b);

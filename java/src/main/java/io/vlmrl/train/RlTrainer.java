@@ -69,7 +69,7 @@ public final class RlTrainer implements AutoCloseable {
         this.tokenizer = tokenizer;
         torch.set_num_threads(config.threads());
         Files.createDirectories(runDir);
-        config.writeYaml(runDir.resolve("config.yaml"));
+        config.writeYaml(runDir.resolve(TrainPipeline.CONFIG_FILE));
 
         this.optimizer = OptimizerStep.of(policy, config);
         Path checkpoint = TrainCheckpoint.latest(runDir);

@@ -16,11 +16,14 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * The resolved configuration of a run: every key of {@link ConfigSchema}, typed and
@@ -88,6 +91,21 @@ public final class TrainConfig {
     /** All values by dotted key. */
     public Map<String, Object> values() {
         return values;
+    }
+
+    /**
+     * The keys accepted by {@code keys} whose values differ between this configuration and
+     * {@code other}, each as {@code "key: this -> other"}, in schema order.
+     */
+    public List<String> differences(TrainConfig other, Predicate<String> keys) {
+        List<String> out = new ArrayList<>();
+        values.forEach((key, value) -> {
+            Object theirs = other.values.get(key);
+            if (keys.test(key) && !Objects.equals(value, theirs)) {
+                out.add(key + ": " + value + " -> " + theirs);
+            }
+        });
+        return out;
     }
 
     /** Writes the resolved configuration as nested YAML. */

@@ -20,8 +20,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,7 @@ public final class TrainPipeline {
     private static final Logger LOG = LoggerFactory.getLogger(TrainPipeline.class);
 
     public static final String EVAL_FILE = "eval.json";
+    public static final String CONFIG_FILE = "config.yaml";
     public static final String SFT_DIR = "sft";
     public static final String FINAL_DIR = "final";
 
@@ -57,9 +60,30 @@ public final class TrainPipeline {
         return this;
     }
 
+    /**
+     * Refuses to reuse a directory whose config.yaml holds other settings: what is there (a
+     * checkpoint, a warm start) was made with them and would silently be continued with these.
+     *
+     * @param keys   the keys that must agree
+     * @param advice what the user can do instead, ending the error message
+     */
+    public static void checkSameSettings(Path dir, TrainConfig requested, Predicate<String> keys, String advice) {
+        Path file = dir.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        List<String> differences = TrainConfig.load(file).differences(requested, keys);
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException("--out: " + dir + " already holds a run with other settings ("
+                    + String.join(", ", differences) + "); " + advice);
+        }
+    }
+
     /** Runs everything and returns the content of eval.json. */
     public Map<String, Object> run() throws IOException {
         Files.createDirectories(runDir);
+        // Written first, so that a run killed during its warm start is guarded too.
+        config.writeYaml(runDir.resolve(CONFIG_FILE));
         org.bytedeco.pytorch.global.torch.set_num_threads(config.threads());
         VisionLanguageModel policy;
         WordTokenizer tokenizer;

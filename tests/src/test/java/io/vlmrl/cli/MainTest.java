@@ -87,5 +87,28 @@ class MainTest {
         List<Map<String, Object>> records = MetricsLogger.read(out.resolve("metrics.jsonl"));
         assertEquals(3, records.size());
         assertTrue(records.get(2).containsKey(MetricNames.REUSE_K));
+
+        // The same --out with other settings is refused, naming the key, instead of resuming.
+        String[] changed = java.util.Arrays.copyOf(args, args.length + 2);
+        changed[args.length] = "--set";
+        changed[args.length + 1] = "optim.lr=0.001";
+        assertRefused("optim.lr: 1.0E-5 -> 0.001", changed);
+        assertRefused("--resume " + out, changed);
+        assertEquals(3, MetricsLogger.read(out.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void compareRefusesAWarmStartMadeWithOtherSettings() throws Exception {
+        Path out = dir.resolve("cmp");
+        Path warm = Files.createDirectories(out.resolve("warmstart"));
+        Files.writeString(warm.resolve(io.vlmrl.model.Checkpoint.WEIGHTS_FILE), "not a model");
+        assertRefused("unknown settings", "compare", "--presets", "grpo", "--out", out.toString());
+        io.vlmrl.train.TrainConfig.ofPreset("grpo").with("task.teacher_miss_rate=0").writeYaml(warm.resolve("config.yaml"));
+        assertRefused("task.teacher_miss_rate: 0.0 -> 0.45", "compare", "--presets", "acpo", "--out", out.toString());
+        // Only the keys the warm start depends on count: the RL keys differ between the presets sharing it.
+        io.vlmrl.train.TrainConfig.ofPreset("grpo").writeYaml(warm.resolve("config.yaml"));
+        Object[] r = run("compare", "--presets", "acpo", "--out", out.toString(), "--set", "sft.steps=7");
+        assertEquals(2, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("(sft.steps: 1000 -> 7)"), (String) r[1]);
     }
 }

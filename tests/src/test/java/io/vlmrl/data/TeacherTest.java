@@ -65,6 +65,29 @@ class TeacherTest {
         assertTrue(undercounted > 100, "a 30% teacher undercounts often, got " + undercounted);
     }
 
+    /**
+     * The default task's first problems and demonstrations, pinned: every recorded result (the
+     * README's accuracies, the held-out set) depends on them, so a change must be deliberate.
+     * The exact problems hash as they did before the teacher existed.
+     */
+    @Test
+    void problemsAndDemonstrationsOfTheDefaultTaskArePinned() throws Exception {
+        BuiltinTask task = new BuiltinTask(TaskConfig.defaults());
+        assertEquals("4cf1fb65b625799007543a02f52bf17f95692e448aa29155f1e83e204d0dae5a", digest(task, false));
+        assertEquals("a74e6b28fd88818b72d1af7945067a08f5bf3c2fd01fc4c1bde6e4169694b6b1", digest(task, true));
+    }
+
+    @Test
+    void demonstrationsAreTheSameOnEveryCallAndInEveryInstance() {
+        BuiltinTask again = new BuiltinTask(TaskConfig.defaults().withTeacherMissRate(MISS_RATE));
+        Dataset demonstrations = taught.demonstrations(Split.TRAIN, 100);
+        for (int i = 0; i < 100; i++) {
+            String first = demonstrations.get(i).workedResponse();
+            assertEquals(first, demonstrations.get(i).workedResponse());
+            assertEquals(first, again.demonstration(Split.TRAIN, i).workedResponse());
+        }
+    }
+
     @Test
     void overlooksTheConfiguredShareOfShapes() {
         Teacher teacher = new Teacher(MISS_RATE);
@@ -88,6 +111,22 @@ class TeacherTest {
             assertTrue(e.getMessage().contains("missRate") && e.getMessage().contains(String.valueOf(bad)), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> TaskConfig.defaults().withTeacherMissRate(bad));
         }
+    }
+
+    private static String digest(BuiltinTask task, boolean demonstrations) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        for (Split split : Split.values()) {
+            for (int i = 0; i < 40; i++) {
+                Problem p = demonstrations ? task.demonstration(split, i) : task.problem(split, i);
+                md.update((p.question() + "|" + p.answer() + "|" + p.workedResponse() + "|").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                for (int v : pixels(p)) {
+                    md.update((byte) v);
+                    md.update((byte) (v >> 8));
+                    md.update((byte) (v >> 16));
+                }
+            }
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
     }
 
     private static String answerFromFacts(String type, String[] words) {

@@ -65,6 +65,17 @@ class TrainConfigTest {
         assertRefused("steps", () -> TrainConfig.resolve("ppo", null, List.of("steps=2.5")));
         assertRefused("--set: expected key=value", () -> TrainConfig.resolve("ppo", null, List.of("steps")));
         assertRefused("preset", () -> TrainConfig.resolve("trpo", null, List.of()));
+        assertRefused("task.teacher_miss_rate", () -> TrainConfig.resolve("acpo", null, List.of("task.teacher_miss_rate=1")));
+        assertEquals(0.99, TrainConfig.resolve("acpo", null, List.of("task.teacher_miss_rate=0.99")).taskConfig().teacherMissRate());
+    }
+
+    @Test
+    void differencesNameTheKeysThatDiffer() {
+        TrainConfig a = TrainConfig.ofPreset("acpo");
+        TrainConfig b = a.with("optim.lr=0.001", "sft.steps=7");
+        assertEquals(List.of("sft.steps: 1000 -> 7", "optim.lr: 1.0E-5 -> 0.001"), a.differences(b, key -> true));
+        assertEquals(List.of("sft.steps: 1000 -> 7"), a.differences(b, key -> key.startsWith("sft.")));
+        assertEquals(List.of(), a.differences(a, key -> true));
     }
 
     @Test
