@@ -29,8 +29,8 @@ final class QuestionWriter {
         }
     }
 
-    /** A question's text and type, and how to solve it: the answer follows from the counts read. */
-    record Question(String text, QuestionType type, Function<Counter, Solution> solver) {
+    /** A question's text and how to solve it: the answer follows from the counts read. */
+    record Question(String text, Function<Counter, Solution> solver) {
         Solution solve(Counter counter) {
             return solver.apply(counter);
         }
@@ -65,7 +65,7 @@ final class QuestionWriter {
             target = model.kind().plural();
             filter = s -> s.kind() == model.kind();
         }
-        return new Question("how many " + target + " ?", QuestionType.COUNTING, counter -> {
+        return new Question("how many " + target + " ?", counter -> {
             String count = Integer.toString(counter.count(filter));
             List<String> reasoning = new ArrayList<>(words(target));
             reasoning.add(count);
@@ -78,7 +78,7 @@ final class QuestionWriter {
         String text = "are there more " + pair[0].colorWord().map(w -> w + " ").orElse("")
                 + pair[0].pluralNoun() + " than " + pair[1].colorWord().map(w -> w + " ").orElse("")
                 + pair[1].pluralNoun() + " ?";
-        return new Question(text, QuestionType.COMPARISON, counter -> {
+        return new Question(text, counter -> {
             int a = counter.count(pair[0].filter());
             int b = counter.count(pair[1].filter());
             return new Solution(List.of(pair[0].shortWord(), Integer.toString(a), pair[1].shortWord(), Integer.toString(b)),
@@ -99,10 +99,10 @@ final class QuestionWriter {
             List<String> reasoning = List.of(direction.word(), s.color().word(), s.kind().word());
             if (rng.nextBoolean()) {
                 Solution solution = new Solution(reasoning, s.color().word());
-                return Optional.of(new Question("what colour is the " + direction.word() + " shape ?", QuestionType.SPATIAL, counter -> solution));
+                return Optional.of(new Question("what colour is the " + direction.word() + " shape ?", counter -> solution));
             }
             Solution solution = new Solution(reasoning, s.kind().word());
-            return Optional.of(new Question("what shape is " + direction.word() + " ?", QuestionType.SPATIAL, counter -> solution));
+            return Optional.of(new Question("what shape is " + direction.word() + " ?", counter -> solution));
         }
         return Optional.empty();
     }
@@ -113,7 +113,7 @@ final class QuestionWriter {
                 ? pair[0].shortWord() + " and " + pair[1].shortWord() + " shapes"
                 : pair[0].pluralNoun() + " and " + pair[1].pluralNoun())
                 + " are there in total ?";
-        return new Question(text, QuestionType.ARITHMETIC, counter -> {
+        return new Question(text, counter -> {
             int a = counter.count(pair[0].filter());
             int b = counter.count(pair[1].filter());
             String total = Integer.toString(a + b);
