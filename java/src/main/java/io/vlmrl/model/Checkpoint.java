@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.policy.Tokenizer;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.OutputArchive;

@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.policy.SamplingConfig;
 import org.bytedeco.pytorch.Tensor;
 
 /**

@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.policy.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,6 +1,6 @@
 package io.vlmrl.sft;
 
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 

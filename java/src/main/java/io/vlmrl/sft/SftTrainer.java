@@ -3,7 +3,7 @@ package io.vlmrl.sft;
 import io.vlmrl.data.Dataset;
 import io.vlmrl.data.Problem;
 import io.vlmrl.model.Checkpoint;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import io.vlmrl.model.VisionLanguageModel;
 import io.vlmrl.train.OptimizerStep;
 import io.vlmrl.train.PromptBatch;

@@ -10,7 +10,7 @@ import io.vlmrl.loss.PolicyLossInputs;
 import io.vlmrl.loss.PolicyLossMetrics;
 import io.vlmrl.loss.PolicyLossRegistry;
 import io.vlmrl.loss.PolicyLossResult;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import io.vlmrl.model.VisionLanguageModel;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;

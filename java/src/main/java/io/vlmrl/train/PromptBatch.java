@@ -2,7 +2,7 @@ package io.vlmrl.train;
 
 import io.vlmrl.data.ImageTensors;
 import io.vlmrl.data.Problem;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 

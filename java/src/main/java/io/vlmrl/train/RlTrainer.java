@@ -2,7 +2,7 @@ package io.vlmrl.train;
 
 import io.vlmrl.data.BuiltinTask;
 import io.vlmrl.model.Checkpoint;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import io.vlmrl.model.VisionLanguageModel;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

@@ -7,8 +7,8 @@ import io.vlmrl.data.RewardFunction;
 import io.vlmrl.data.Split;
 import io.vlmrl.model.GenerationResult;
 import io.vlmrl.model.ResponseGenerator;
-import io.vlmrl.model.SamplingConfig;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.SamplingConfig;
+import io.vlmrl.policy.Tokenizer;
 import io.vlmrl.model.VisionLanguageModel;
 import org.bytedeco.javacpp.PointerScope;
 

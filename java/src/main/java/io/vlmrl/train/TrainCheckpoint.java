@@ -3,7 +3,7 @@ package io.vlmrl.train;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vlmrl.model.Checkpoint;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import io.vlmrl.model.VisionLanguageModel;
 
 import java.io.IOException;

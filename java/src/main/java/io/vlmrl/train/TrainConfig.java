@@ -3,7 +3,7 @@ package io.vlmrl.train;
 import io.vlmrl.data.BuiltinTask;
 import io.vlmrl.data.QuestionType;
 import io.vlmrl.data.TaskConfig;
-import io.vlmrl.model.Tokenizer;
+import io.vlmrl.policy.Tokenizer;
 import io.vlmrl.model.VlmConfig;
 import io.vlmrl.model.WordTokenizer;
 import org.yaml.snakeyaml.DumperOptions;

@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.policy.Tokenizer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 

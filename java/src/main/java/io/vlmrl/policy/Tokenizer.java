@@ -1,4 +1,4 @@
-package io.vlmrl.model;
+package io.vlmrl.policy;
 
 /**
  * Text to token ids and back. Implemented by the built-in {@link WordTokenizer}; a Hugging Face

@@ -1,4 +1,4 @@
-package io.vlmrl.model;
+package io.vlmrl.policy;
 
 /**
  * How {@link ResponseGenerator} picks tokens.
