@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peers of vlmrl's fused CUDA kernels, for comparison with native/bench/bench_cuda.cu.
 
-Times the same math as the kernels (ALGORITHMS.md) in PyTorch eager and with
+Times the same math as the kernels (docs/algorithms.md) in PyTorch eager and with
 torch.compile, forward plus backward through autograd, on the same shapes:
   policy loss:  N = 64K, 1M, 4M tokens (rows of 4096), modes ppo, clip-higher, aaac, aaac+k3+weights
   token logprobs + entropy: (N, V) = (2048, 32768), (512, 151936), fp32 and bf16

@@ -222,7 +222,7 @@ vlmrl_policy_loss_config default_loss_config(const LossInputs& in) {
     return c;
 }
 
-/* The mini-batch denominator of an aggregation mode for these inputs (ALGORITHMS.md). */
+/* The mini-batch denominator of an aggregation mode for these inputs (docs/algorithms.md). */
 double denominator(const LossInputs& in, int32_t agg_mode) {
     int64_t valid = 0, non_empty = 0;
     for (int64_t i = 0; i < in.n_rows; ++i) {

@@ -115,7 +115,7 @@ double weight_of(int32_t agg_mode, double denom, int64_t row_valid) {
 
 bool finite(double x) { return std::isfinite(x); }
 
-/* The formulas of policy_loss.h / ALGORITHMS.md, token by token, in double. */
+/* The formulas of policy_loss.h / docs/algorithms.md, token by token, in double. */
 Expected reference(const Batch& b, const vlmrl_policy_loss_config& cfg, Use use) {
     Expected e;
     e.grad_logp.assign(static_cast<size_t>(b.tokens()), 0.0);
@@ -383,7 +383,7 @@ void entropy_bonus() {
     CHECK_EQ_INT(run_kernel(b, cfg, {}).status, VLMRL_ERR_NULL_POINTER);
 }
 
-/* Each aggregation mode's loss, written as its ALGORITHMS.md definition. */
+/* Each aggregation mode's loss, written as its docs/algorithms.md definition. */
 void aggregation_modes() {
     const Batch b = make_batch(9, 14, 160, false);
     const vlmrl_policy_loss_config base = default_config(b);

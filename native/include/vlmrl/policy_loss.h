@@ -1,6 +1,6 @@
 /*
  * Clipped policy loss, forward and backward in one pass over the tokens
- * (ALGORITHMS.md: "Ratio", "Clipped policy loss", "AAAC", "KL penalty",
+ * (docs/algorithms.md: "Ratio", "Clipped policy loss", "AAAC", "KL penalty",
  * "Loss aggregation").
  *
  * Per valid token (mask = 1) of response i:
@@ -10,7 +10,7 @@
  *   kl       = lambda_i * k(delta), delta = clamp(ref - logp, -kl_clamp, kl_clamp)   (when kl_mode != NONE)
  *   loss     = agg_pg(pg) + beta * agg_kl(kl) - entropy_coef * agg_pg(H)
  *
- * Aggregation is a per-token weight w[i,t] (ALGORITHMS.md "Loss aggregation"):
+ * Aggregation is a per-token weight w[i,t] (docs/algorithms.md "Loss aggregation"):
  *   TOKEN_MEAN, SEQ_MEAN_TOKEN_SUM, SEQ_MEAN_TOKEN_SUM_NORM:  w = 1 / denom
  *   SEQ_MEAN_TOKEN_MEAN:                                       w = 1 / (denom * L_i)
  * where denom is supplied by the caller from the whole mini-batch (total valid

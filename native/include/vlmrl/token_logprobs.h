@@ -1,5 +1,5 @@
 /*
- * Token log-probabilities and entropy from logits, fused (ALGORITHMS.md,
+ * Token log-probabilities and entropy from logits, fused (docs/algorithms.md,
  * "Token log-probs and entropy from logits").
  *
  *   logp[n] = z[n, y_n] - logsumexp(z[n, :]),  z = logits / T

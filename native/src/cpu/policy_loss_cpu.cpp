@@ -1,6 +1,6 @@
 /*
  * Fused clipped policy loss, forward and backward in one pass, CPU (OpenMP).
- * The formulas are in vlmrl/policy_loss.h and ALGORITHMS.md.
+ * The formulas are in vlmrl/policy_loss.h and docs/algorithms.md.
  *
  * Layout of the work, chosen for determinism and bandwidth:
  *  1. A cheap pass over the mask counts L_i per response and turns the caller's
@@ -75,7 +75,7 @@ struct Partial {
     int32_t first_nonfinite_input = -1;
 };
 
-/* eps_high of AAAC for advantage a (ALGORITHMS.md "AAAC"); no clamp of the normalised
+/* eps_high of AAAC for advantage a (docs/algorithms.md "AAAC"); no clamp of the normalised
  * advantage, which lies in [0, 1] when the statistics cover the token. */
 inline float aaac_eps_high(float a, int32_t norm, float stat_a, float stat_b, float eps_min,
                            float eps_max) {

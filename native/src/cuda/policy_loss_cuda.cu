@@ -1,6 +1,6 @@
 /*
  * Fused clipped policy loss, forward and backward in one pass, CUDA.
- * The formulas are in vlmrl/policy_loss.h and ALGORITHMS.md; the semantics (config
+ * The formulas are in vlmrl/policy_loss.h and docs/algorithms.md; the semantics (config
  * validation, non-finite handling, which branch carries the gradient) follow the CPU
  * kernel, policy_loss_cpu.cpp, token for token.
  *

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * The policy loss written the way a Java user would write it with LibTorch eager ops and
- * autograd (ALGORITHMS.md "Ratio", "Clipped policy loss", "AAAC", "KL penalty", token-mean
+ * autograd (docs/algorithms.md "Ratio", "Clipped policy loss", "AAAC", "KL penalty", token-mean
  * aggregation). Each op is a separate pass over memory with its own temporary; autograd
  * keeps what backward needs. This is the benchmark's baseline, not the library's reference.
  */

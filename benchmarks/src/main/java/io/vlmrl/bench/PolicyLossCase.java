@@ -6,7 +6,7 @@ import io.vlmrl.loss.KlEstimator;
 import io.vlmrl.loss.PolicyLossConfig;
 
 /**
- * The policy-loss configurations the benchmark compares (ALGORITHMS.md "Clipped policy loss",
+ * The policy-loss configurations the benchmark compares (docs/algorithms.md "Clipped policy loss",
  * "AAAC", "KL penalty", "DADS"). All use token-mean aggregation and fp32 inputs.
  */
 public enum PolicyLossCase {

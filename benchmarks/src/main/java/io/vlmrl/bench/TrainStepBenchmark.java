@@ -1,12 +1,15 @@
 package io.vlmrl.bench;
 
-import io.vlmrl.model.VisionLanguageModel;
-import io.vlmrl.model.VlmConfig;
+import io.vlmrl.data.BuiltinTask;
+import io.vlmrl.data.Split;
+import io.vlmrl.model.BuiltinPolicy;
 import io.vlmrl.model.WordTokenizer;
-import io.vlmrl.train.MetricNames;
-import io.vlmrl.train.RlTrainer;
-import io.vlmrl.train.TrainConfig;
-import io.vlmrl.train.TrainPipeline;
+import io.vlmrl.policy.Policy;
+import io.vlmrl.reward.Rewards;
+import io.vlmrl.rl.MetricNames;
+import io.vlmrl.rl.RlTrainer;
+import io.vlmrl.run.RunConfig;
+import io.vlmrl.store.RunDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,7 +36,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * One RL training step of the built-in model through the trainer's own API
  * ({@link RlTrainer#step()}: rollout generation, rewards, advantages, K passes of updates),
- * with {@code kernels=fused} against {@code kernels=eager}. Both start from the same
+ * with {@code kernels.backend=fused} against {@code kernels.backend=eager}. Both start from the same
  * untrained model and seeds, so they generate the same rollouts and differ only in how the
  * log-probs and the policy loss are computed.
  *
@@ -61,6 +64,8 @@ public class TrainStepBenchmark {
     public int promptsPerStep;
 
     private Path runDir;
+    private Policy policy;
+    private Policy reference;
     private RlTrainer trainer;
 
     /** Tokens the measured steps processed (JMH sums it per iteration and divides by time). */
@@ -80,21 +85,25 @@ public class TrainStepBenchmark {
         int threads = BenchThreads.configure();
         String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
         String kernels = method.equals("fused") ? "fused" : "eager";
-        TrainConfig config = TrainConfig.ofPreset(preset).with(
-                "kernels=" + kernels,
+        RunConfig config = RunConfig.ofPreset(preset).with(
+                "kernels.backend=" + kernels,
                 "threads=" + threads,
                 "rollout.prompts_per_step=" + promptsPerStep,
                 "steps=1000000",
                 "checkpoint.every=0");
-        WordTokenizer tokenizer = TrainPipeline.defaultTokenizer();
-        VisionLanguageModel model = new VisionLanguageModel(VlmConfig.defaults(tokenizer), 1234);
+        policy = BuiltinPolicy.create(config.model(), WordTokenizer.fromWords(BuiltinTask.vocabulary()), 1234);
+        reference = config.loss().klEnabled() ? policy.frozenCopy() : null;
         runDir = Files.createTempDirectory("vlmrl-bench-train-");
-        trainer = new RlTrainer(config, runDir, model, tokenizer).showProgress(false);
+        trainer = new RlTrainer(config.rl(), RunDirectory.at(runDir), policy, reference,
+                new BuiltinTask(config.task()).dataset(Split.TRAIN, BuiltinTask.TRAIN_POOL),
+                Rewards.create(config.reward(), true)).showProgress(false);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         trainer.close();
+        if (reference != null) reference.close();
+        policy.close();
         try (Stream<Path> files = Files.walk(runDir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

@@ -6,7 +6,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Group-relative advantage estimators (ALGORITHMS.md, "Advantages"), by name:
+ * Group-relative advantage estimators (docs/algorithms.md, "Advantages"), by name:
  * <ul>
  *   <li>{@code grpo}: (r_i - mean) / (std + 1e-6), std unbiased (divides by G - 1); G = 1 gives 0;</li>
  *   <li>{@code drgrpo}: r_i - mean (Dr. GRPO, no std division);</li>

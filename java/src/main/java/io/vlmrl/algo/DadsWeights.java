@@ -1,7 +1,7 @@
 package io.vlmrl.algo;
 
 /**
- * DADS, difficulty-adaptive divergence shaping (APO; ALGORITHMS.md "DADS"): per-response KL
+ * DADS, difficulty-adaptive divergence shaping (APO; docs/algorithms.md "DADS"): per-response KL
  * weights lambda_i. With group difficulty {@code d = 1 - (sum c_i) / G}, a response with
  * A_i &gt; 0 in a group with 0 &lt; d &lt; 1 gets {@code lambda = 1 - exp(-kappa (1 - d))};
  * every other response gets 1. Hard positives (few correct) get a weaker KL pull. For G = 8

@@ -1,7 +1,7 @@
 package io.vlmrl.algo;
 
 /**
- * DAPO overlong reward shaping (ALGORITHMS.md): with maximum length L_max and soft margin
+ * DAPO overlong reward shaping (docs/algorithms.md): with maximum length L_max and soft margin
  * L_cache, the penalty is 0 for L &lt;= L_max - L_cache, ((L_max - L_cache) - L) / L_cache inside
  * the margin (from 0 down to -1), and -1 beyond L_max. It is added to the reward.
  */

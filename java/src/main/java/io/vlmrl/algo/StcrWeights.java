@@ -1,7 +1,7 @@
 package io.vlmrl.algo;
 
 /**
- * STCR, suboptimal trajectory complexity regularization (APO; ALGORITHMS.md "STCR"): in a
+ * STCR, suboptimal trajectory complexity regularization (APO; docs/algorithms.md "STCR"): in a
  * group with at least one correct response, with L̄+ the mean length of its correct responses,
  * an incorrect response with {@code Δ = L - L̄+ > 0} and a negative advantage gets
  * {@code w = 1 + (1 - exp(-alpha Δ))} (always below 2), and its advantage becomes {@code w A}.

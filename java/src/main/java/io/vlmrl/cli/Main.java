@@ -3,10 +3,11 @@ package io.vlmrl.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code java -jar vlmrl.jar <train|sft|eval|compare> ...}. */
+/** {@code java -jar vlmrl.jar <train|sft|eval|compare|config|task> ...}. */
 @Command(name = "vlmrl", mixinStandardHelpOptions = true, version = "vlmrl 0.1.0",
         description = "RL alignment of small vision-language models on LibTorch (GRPO, DAPO, ACPO, APO).",
-        subcommands = {TrainCommand.class, SftCommand.class, EvalCommand.class, CompareCommand.class})
+        subcommands = {TrainCommand.class, SftCommand.class, EvalCommand.class, CompareCommand.class,
+                ConfigCommand.class, TaskCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -35,6 +36,6 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: train, sft, eval or compare");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: train, sft, eval, compare, config or task");
     }
 }

@@ -18,6 +18,11 @@ import java.util.Set;
  * problem is ever seen in training, even though small scenes repeat.
  */
 public final class BuiltinTask {
+    /**
+     * Size of the training pool: RL prompts and SFT demonstrations are drawn from the first this-many
+     * problems of the train split (generated on demand), practically never the same one twice.
+     */
+    public static final int TRAIN_POOL = 1_000_000;
     /** Candidates tried per problem before giving up; with 10% held out about 10 are needed. */
     private static final int MAX_ATTEMPTS = 100_000;
     /** Separates the teacher's random stream from the problem's. */
@@ -34,7 +39,7 @@ public final class BuiltinTask {
         this.config = config;
         this.sampler = new SceneSampler(config.gridSize());
         this.renderer = new SceneRenderer(config.imageSize());
-        this.types = List.copyOf(config.questionTypes());
+        this.types = List.copyOf(config.types());
         this.teacher = new Teacher(config.teacherMissRate());
     }
 
@@ -83,7 +88,8 @@ public final class BuiltinTask {
                 Random teacherRng = new Random(mix(config.seed() ^ TEACHER_STREAM, split.ordinal(), index, attempt));
                 worked = q.solve(filter -> teacher.count(scene, filter, teacherRng));
             }
-            return new Problem(renderer.render(scene), q.text(), exact.answer(), type.id(), difficulty, worked.response());
+            return new Problem("builtin " + split.name().toLowerCase(java.util.Locale.ROOT) + " #" + index,
+                    renderer.render(scene), q.text(), exact.answer(), type.id(), difficulty, worked.response());
         }
         throw new IllegalStateException("no " + split + " problem found after " + MAX_ATTEMPTS
                 + " candidates for index " + index + "; the task configuration leaves too few distinct problems");

@@ -3,43 +3,63 @@ package io.vlmrl.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
-import javax.imageio.ImageIO;
+import java.util.Set;
 
 /**
- * User problems from a JSONL file, one JSON object per line:
+ * A user's problems from a JSONL file, one JSON object per line, with the field names of
+ * {@link DataConfig} (verl's and EasyR1's convention):
  *
- * <pre>{"image": "imgs/001.png", "question": "how many red circles ?", "answer": "2", "type": "counting"}</pre>
+ * <pre>{"image": "imgs/001.png", "question": "How many red circles?", "answer": "2", "solution": "...", "type": "counting"}</pre>
  *
- * {@code image} is a PNG or JPEG path, absolute or relative to the JSONL file's directory;
- * {@code type} is optional ({@link Problem#UNTYPED} when absent); an optional {@code response}
- * gives a worked response for supervised training. Blank lines are skipped. Images are loaded
- * eagerly and resized to {@code imageSize x imageSize}, so every error surfaces at load time as an
- * {@link IllegalArgumentException} naming the file and line.
+ * <ul>
+ *   <li>{@code image} (data.image_key): one path or a list of paths to PNG or JPEG files, absolute or
+ *       relative to the JSONL file's folder; images of any size (the policy resizes them);</li>
+ *   <li>{@code question} (data.prompt_key) and {@code answer} (data.answer_key): non-empty strings
+ *       (an answer may also be a JSON number);</li>
+ *   <li>{@code solution} (data.solution_key, optional): a worked response, the supervised target;</li>
+ *   <li>{@code type} (data.type_key, optional): the problem type, for per-type accuracy.</li>
+ * </ul>
+ *
+ * Everything is checked when the file is loaded, so a bad record is reported with its file and
+ * line before any training starts: invalid JSON, a missing field, a field of the wrong type, an
+ * empty answer, a missing or unreadable image, an empty file. Images are decoded when needed.
  */
 public final class JsonlDataset implements Dataset {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String name;
     private final List<Problem> problems;
+    private final List<String> fingerprints;
 
-    private JsonlDataset(String name, List<Problem> problems) {
+    private JsonlDataset(String name, List<Problem> problems, List<String> fingerprints) {
         this.name = name;
         this.problems = List.copyOf(problems);
+        this.fingerprints = List.copyOf(fingerprints);
     }
 
-    public static JsonlDataset load(Path file, int imageSize) {
-        if (imageSize < 1) {
-            throw new IllegalArgumentException("imageSize must be >= 1, got " + imageSize);
-        }
+    /** Loads {@code file} with the default field names. */
+    public static JsonlDataset load(Path file) {
+        return load(file, DataConfig.defaults());
+    }
+
+    /**
+     * Loads {@code file} with the field names of {@code fields}.
+     *
+     * @throws IllegalArgumentException naming the file and line of the first bad record
+     */
+    public static JsonlDataset load(Path file, DataConfig fields) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("dataset file " + file + " does not exist or is not a file");
         }
@@ -51,19 +71,37 @@ public final class JsonlDataset implements Dataset {
         }
         Path baseDir = file.toAbsolutePath().getParent();
         List<Problem> problems = new ArrayList<>();
+        List<String> fingerprints = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (!line.isBlank()) {
-                problems.add(parseLine(line, file, i + 1, baseDir, imageSize));
+                Record r = parseLine(line, file, i + 1, baseDir, fields);
+                problems.add(r.problem);
+                fingerprints.add(r.fingerprint);
             }
         }
         if (problems.isEmpty()) {
             throw new IllegalArgumentException("dataset file " + file + " contains no records");
         }
-        return new JsonlDataset(file.getFileName().toString(), problems);
+        return new JsonlDataset(file.getFileName().toString(), problems, fingerprints);
     }
 
-    private static Problem parseLine(String line, Path file, int lineNumber, Path baseDir, int imageSize) {
+    /**
+     * How many problems of {@code other} also occur in this data set: same question, answer and
+     * image contents (the file bytes). A held-out set should share none with the training set.
+     */
+    public int overlapWith(JsonlDataset other) {
+        Set<String> mine = new HashSet<>(fingerprints);
+        int n = 0;
+        for (String f : other.fingerprints) {
+            if (mine.contains(f)) n++;
+        }
+        return n;
+    }
+
+    private record Record(Problem problem, String fingerprint) {}
+
+    private static Record parseLine(String line, Path file, int lineNumber, Path baseDir, DataConfig fields) {
         String where = file + ":" + lineNumber;
         JsonNode node;
         try {
@@ -72,64 +110,98 @@ public final class JsonlDataset implements Dataset {
             throw new IllegalArgumentException(where + ": invalid JSON: " + e.getOriginalMessage(), e);
         }
         if (node == null || !node.isObject()) {
-            throw new IllegalArgumentException(where + ": expected a JSON object, got " + line.strip());
+            throw new IllegalArgumentException(where + ": expected a JSON object, got " + abbreviate(line.strip()));
         }
-        String imageField = requiredText(node, "image", where);
-        String question = requiredText(node, "question", where);
-        String answer = requiredText(node, "answer", where);
-        String type = optionalText(node, "type", where, Problem.UNTYPED);
-        String response = optionalText(node, "response", where, null);
-        Path imagePath = baseDir.resolve(imageField);
-        BufferedImage image = readImage(imagePath, where);
-        return new Problem(resize(image, imageSize), question.strip(), AnswerNormalizer.normalize(answer), type, 0, response);
+        String question = requiredText(node, fields.promptKey(), where, false);
+        String answer = requiredText(node, fields.answerKey(), where, true);
+        String solution = optionalText(node, fields.solutionKey(), where);
+        String type = optionalText(node, fields.typeKey(), where);
+        List<Path> imagePaths = imagePaths(node, fields.imageKey(), where, baseDir);
+        List<ImageSource> images = new ArrayList<>();
+        MessageDigest digest = sha256();
+        digest.update((question + "\u0000" + answer + "\u0000").getBytes(StandardCharsets.UTF_8));
+        for (Path p : imagePaths) {
+            try {
+                images.add(ImageSource.file(p));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": field \"" + fields.imageKey() + "\": " + e.getMessage(), e);
+            }
+            hashFile(p, digest, where);
+        }
+        Problem problem = new Problem(where, images, question.strip(), answer.strip(),
+                type == null ? Problem.UNTYPED : type, 0, solution);
+        return new Record(problem, HexFormat.of().formatHex(digest.digest()));
     }
 
-    private static String requiredText(JsonNode node, String field, String where) {
+    private static List<Path> imagePaths(JsonNode node, String field, String where, Path baseDir) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            throw new IllegalArgumentException(where + ": missing required field \"" + field + "\" (an image path or a list of paths)");
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (value.isArray()) {
+            value.forEach(items::add);
+            if (items.isEmpty()) {
+                throw new IllegalArgumentException(where + ": field \"" + field + "\" must list at least one image path, got []");
+            }
+        } else {
+            items.add(value);
+        }
+        List<Path> paths = new ArrayList<>();
+        for (JsonNode item : items) {
+            if (!item.isTextual() || item.asText().isBlank()) {
+                throw new IllegalArgumentException(where + ": field \"" + field
+                        + "\" must be an image path or a list of paths, got " + abbreviate(value.toString()));
+            }
+            paths.add(baseDir.resolve(item.asText()));
+        }
+        return paths;
+    }
+
+    /** A required string; with {@code numberAllowed} a JSON number is taken as its text. */
+    private static String requiredText(JsonNode node, String field, String where, boolean numberAllowed) {
         JsonNode value = node.get(field);
         if (value == null || value.isNull()) {
             throw new IllegalArgumentException(where + ": missing required field \"" + field + "\"");
         }
-        if (!value.isValueNode() || value.asText().isBlank()) {
-            throw new IllegalArgumentException(where + ": field \"" + field + "\" must be a non-empty string, got " + value);
+        boolean ok = value.isTextual() || (numberAllowed && value.isNumber());
+        if (!ok) {
+            throw new IllegalArgumentException(where + ": field \"" + field + "\" must be a string"
+                    + (numberAllowed ? " or a number" : "") + ", got " + abbreviate(value.toString()));
+        }
+        if (value.asText().isBlank()) {
+            throw new IllegalArgumentException(where + ": field \"" + field + "\" must not be empty");
         }
         return value.asText();
     }
 
-    private static String optionalText(JsonNode node, String field, String where, String fallback) {
+    private static String optionalText(JsonNode node, String field, String where) {
         JsonNode value = node.get(field);
         if (value == null || value.isNull()) {
-            return fallback;
+            return null;
         }
-        return requiredText(node, field, where);
+        return requiredText(node, field, where, false);
     }
 
-    private static BufferedImage readImage(Path path, String where) {
-        if (!Files.isRegularFile(path)) {
-            throw new IllegalArgumentException(where + ": image file " + path + " does not exist");
-        }
-        try {
-            BufferedImage image = ImageIO.read(path.toFile());
-            if (image == null) {
-                throw new IllegalArgumentException(where + ": image file " + path
-                        + " is not a readable PNG or JPEG image");
-            }
-            return image;
+    private static void hashFile(Path p, MessageDigest digest, String where) {
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) digest.update(buffer, 0, n);
         } catch (IOException e) {
-            throw new IllegalArgumentException(where + ": cannot read image file " + path + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(where + ": cannot read image file " + p + ": " + e.getMessage(), e);
         }
     }
 
-    /** Scales to size x size RGB with bilinear interpolation (aspect ratio is not kept). */
-    static BufferedImage resize(BufferedImage source, int size) {
-        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
+    private static MessageDigest sha256() {
         try {
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-            g.drawImage(source, 0, 0, size, size, null);
-        } finally {
-            g.dispose();
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
-        return out;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     @Override

@@ -1,28 +1,31 @@
 package io.vlmrl.data;
 
 import java.awt.image.BufferedImage;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * One visual question.
  *
- * @param image          the picture the question is about
- * @param question       whitespace-separated question words, e.g. {@code "how many red triangles ?"}
- * @param answer         the expected answer, already normalised by {@link AnswerNormalizer}
- * @param type           question type id ({@link QuestionType#id()} for the built-in task; free text
- *                       or {@link #UNTYPED} for user data)
+ * @param id             where the problem comes from, for messages: {@code "train.jsonl:12"},
+ *                       {@code "builtin train #5"}
+ * @param images         the pictures the question is about, in prompt order (the built-in task has one)
+ * @param question       the question text, e.g. {@code "how many red triangles ?"}
+ * @param answer         the expected answer as written by the data set (rewards normalise it)
+ * @param type           problem type, for per-type accuracy ({@link QuestionType#id()} for the
+ *                       built-in task, {@link #UNTYPED} when a data set has none)
  * @param difficulty     difficulty level (1 = easiest) or 0 when unknown (user data)
- * @param workedResponse a response in the {@link ResponseFormat}, used as the supervised target and
- *                       as the reference of the reward's reasoning credit: the exact derivation
- *                       ({@link BuiltinTask#problem}) or a teacher's, which may be wrong
- *                       ({@link BuiltinTask#demonstration}); null when the data set has none
+ * @param workedResponse a full response, the supervised target: the exact derivation
+ *                       ({@link BuiltinTask#problem}), a teacher's, which may be wrong
+ *                       ({@link BuiltinTask#demonstration}), or a data set's {@code solution}; null when none
  */
-public record Problem(BufferedImage image, String question, String answer, String type, int difficulty,
-                      String workedResponse) {
+public record Problem(String id, List<ImageSource> images, String question, String answer, String type,
+                      int difficulty, String workedResponse) {
     public static final String UNTYPED = "untyped";
 
     public Problem {
-        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(id, "id");
+        images = List.copyOf(Objects.requireNonNull(images, "images"));
         Objects.requireNonNull(question, "question");
         Objects.requireNonNull(answer, "answer");
         Objects.requireNonNull(type, "type");
@@ -31,7 +34,25 @@ public record Problem(BufferedImage image, String question, String answer, Strin
         }
     }
 
-    /** The supervised target: the worked response, or the bare answer in the response format. */
+    /** A problem with one in-memory image. */
+    public Problem(String id, BufferedImage image, String question, String answer, String type, int difficulty,
+                   String workedResponse) {
+        this(id, List.of(ImageSource.of(image)), question, answer, type, difficulty, workedResponse);
+    }
+
+    /**
+     * The problem's only image.
+     *
+     * @throws IllegalStateException when it has none or several
+     */
+    public BufferedImage image() {
+        if (images.size() != 1) {
+            throw new IllegalStateException("problem " + id + " has " + images.size() + " images, expected exactly 1");
+        }
+        return images.get(0).load();
+    }
+
+    /** The supervised target: the worked response, or the bare answer in the built-in response format. */
     public String targetResponse() {
         return workedResponse != null ? workedResponse : ResponseFormat.answerOnly(answer);
     }

@@ -21,12 +21,17 @@ public enum QuestionType {
         return id;
     }
 
+    /** Every type's id, in declaration order. */
+    public static java.util.List<String> ids() {
+        return java.util.Arrays.stream(values()).map(QuestionType::id).toList();
+    }
+
     public static QuestionType fromId(String id) {
         for (QuestionType t : values()) {
             if (t.id.equals(id)) {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown question type '" + id + "', expected one of counting, comparison, spatial, arithmetic");
+        throw new IllegalArgumentException("unknown question type '" + id + "', expected one of " + ids());
     }
 }

@@ -15,14 +15,15 @@ import java.util.Map;
  * @param problems           number of problems evaluated
  * @param correct            how many were answered correctly
  * @param accuracy           correct / problems
- * @param formatRate         fraction of responses in the {@link io.vlmrl.data.ResponseFormat}
- * @param meanReward         mean total reward ({@link io.vlmrl.data.RewardFunction})
+ * @param formatRate         fraction of responses whose reward has a positive {@code format} component
+ *                           (null when the reward has no such component)
+ * @param meanReward         mean reward score
  * @param meanResponseTokens mean generated tokens per response (end token included)
  * @param byType             the same counts per question type, sorted by type
  * @param examples           the first few problems with the generated response
  * @param seconds            wall time of the evaluation
  */
-public record EvalResult(String dataset, int problems, int correct, double accuracy, double formatRate,
+public record EvalResult(String dataset, int problems, int correct, double accuracy, Double formatRate,
                          double meanReward, double meanResponseTokens, Map<String, TypeAccuracy> byType,
                          List<Example> examples, double seconds) {
     public EvalResult {
@@ -35,7 +36,7 @@ public record EvalResult(String dataset, int problems, int correct, double accur
     }
 
     /** One evaluated problem. */
-    public record Example(String type, String question, String answer, String response, boolean correct) {
+    public record Example(String id, String type, String question, String answer, String response, boolean correct) {
     }
 
     public void writeJson(Path file) throws IOException {

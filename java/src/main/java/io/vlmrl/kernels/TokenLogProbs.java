@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Fused token log-probabilities and entropy from logits (ALGORITHMS.md, "Token log-probs and
+ * Fused token log-probabilities and entropy from logits (docs/algorithms.md, "Token log-probs and
  * entropy from logits"), on the native kernels: {@code logp[n] = z[n, y_n] - logsumexp(z[n, :])},
  * {@code H[n] = -sum_v p_v log p_v} with {@code z = logits / T}, in one streaming pass over the
  * vocabulary per row (no [N, V] temporary).

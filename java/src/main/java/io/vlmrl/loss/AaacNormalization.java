@@ -1,8 +1,10 @@
 package io.vlmrl.loss;
 
+import io.vlmrl.config.ConfigName;
+import io.vlmrl.config.ConfigNames;
 import io.vlmrl.kernels.NativeKernels;
 
-/** How AAAC normalizes the advantage into [0, 1] (ALGORITHMS.md, "AAAC"). */
+/** How AAAC normalizes the advantage into [0, 1] (docs/algorithms.md, "AAAC"). */
 public enum AaacNormalization implements ConfigName {
     /** (A - min) / (max - min) over the rollout batch's valid tokens; 0.5 when max = min. */
     MINMAX("minmax", NativeKernels.VLMRL_AAAC_MINMAX),

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Statistics of the advantage over the valid tokens of a whole rollout batch, for AAAC
- * (ALGORITHMS.md, "AAAC"). Compute them once per rollout batch with {@link #of} and pass the
+ * (docs/algorithms.md, "AAAC"). Compute them once per rollout batch with {@link #of} and pass the
  * same object with every micro-batch, so micro-batching never changes a token's clip bound.
  *
  * @param min smallest A over valid tokens

@@ -1,8 +1,10 @@
 package io.vlmrl.loss;
 
+import io.vlmrl.config.ConfigName;
+import io.vlmrl.config.ConfigNames;
 import io.vlmrl.kernels.NativeKernels;
 
-/** How per-token losses become one number (ALGORITHMS.md, "Loss aggregation"). */
+/** How per-token losses become one number (docs/algorithms.md, "Loss aggregation"). */
 public enum Aggregation implements ConfigName {
     /** Sum of loss * mask / total valid tokens of the mini-batch. */
     TOKEN_MEAN("token-mean", NativeKernels.VLMRL_AGG_TOKEN_MEAN),

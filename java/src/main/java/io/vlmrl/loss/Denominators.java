@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * Mini-batch denominators of the aggregation modes (ALGORITHMS.md, "Loss aggregation").
+ * Mini-batch denominators of the aggregation modes (docs/algorithms.md, "Loss aggregation").
  * They come from the masks of the <em>whole mini-batch</em>, so summing the loss and the
  * gradients of its micro-batches gives exactly the mini-batch's:
  * <pre>{@code

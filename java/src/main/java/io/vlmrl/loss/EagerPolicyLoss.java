@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The clipped policy loss written with plain LibTorch ops, its gradient taken by autograd:
  * the reference for {@link FusedPolicyLoss} and the "eager peer" of the benchmarks. It runs in
  * the dtype of {@code logp} (float32 or float64; the other inputs are converted), implements
- * the same formulas (ALGORITHMS.md) and the same conventions as the kernel: masked and
+ * the same formulas (docs/algorithms.md) and the same conventions as the kernel: masked and
  * non-finite-masked tokens contribute nothing, L_i counts the mask's valid tokens, clamps
  * have zero gradient outside their range.
  */

@@ -1,8 +1,10 @@
 package io.vlmrl.loss;
 
+import io.vlmrl.config.ConfigName;
+import io.vlmrl.config.ConfigNames;
 import io.vlmrl.kernels.NativeKernels;
 
-/** Estimator of the KL divergence to the reference policy (ALGORITHMS.md, "KL penalty"). */
+/** Estimator of the KL divergence to the reference policy (docs/algorithms.md, "KL penalty"). */
 public enum KlEstimator implements ConfigName {
     /** No KL term. */
     NONE("none", NativeKernels.VLMRL_KL_NONE),
@@ -30,8 +32,17 @@ public enum KlEstimator implements ConfigName {
         return nativeCode;
     }
 
-    /** Parses {@code none}, {@code k1}, {@code k2} or {@code k3}. */
+    /**
+     * Parses {@code none}, {@code k1}, {@code k2} or {@code k3}, and verl's names for the same
+     * estimators: {@code kl} (k1), {@code mse} (k2), {@code low_var_kl} (k3).
+     */
     public static KlEstimator parse(String name) {
-        return ConfigNames.parse(KlEstimator.class, "klEstimator", name);
+        String canonical = switch (name == null ? "" : name) {
+            case "kl" -> "k1";
+            case "mse" -> "k2";
+            case "low_var_kl" -> "k3";
+            default -> name;
+        };
+        return ConfigNames.parse(KlEstimator.class, "klEstimator", canonical);
     }
 }

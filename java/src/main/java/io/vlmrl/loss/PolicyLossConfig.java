@@ -4,7 +4,7 @@ import io.vlmrl.kernels.KernelBackend;
 import io.vlmrl.kernels.NonFinitePolicy;
 
 /**
- * Immutable settings of the policy loss (ALGORITHMS.md: "Ratio", "Clipped policy loss",
+ * Immutable settings of the policy loss (docs/algorithms.md: "Ratio", "Clipped policy loss",
  * "AAAC", "KL penalty", "Loss aggregation"). Build with {@link #builder()}, or start from a
  * loss's defaults with {@link #ppo()}, {@link #clipHigher()} or {@link #aaac()}:
  * <pre>{@code
@@ -67,9 +67,12 @@ public final class PolicyLossConfig {
         return new Builder().lossMode("ppo");
     }
 
-    /** {@code clip-higher} (DAPO): eps_low = 0.2, eps_high = 0.28. */
+    /** DAPO's upper clip bound (the {@code dapo} preset's {@code loss.eps_high}). */
+    public static final double DAPO_EPS_HIGH = 0.28;
+
+    /** {@code clip-higher} (DAPO): eps_low = 0.2, eps_high = {@value #DAPO_EPS_HIGH}. */
     public static Builder clipHigher() {
-        return new Builder().lossMode("clip-higher").epsHigh(0.28);
+        return new Builder().lossMode("clip-higher").epsHigh(DAPO_EPS_HIGH);
     }
 
     /** {@code aaac} (ACPO): eps_low = 0.2, eps_high from 0.20 to 0.32 by min-max normalized advantage. */
@@ -137,27 +140,45 @@ public final class PolicyLossConfig {
 
     /** Builder of {@link PolicyLossConfig}; {@link #build()} checks every value. */
     public static final class Builder {
-        private String lossMode = "ppo";
-        private double epsLow = 0.2;
-        private double epsHigh = 0.2;
-        private AaacNormalization aaacNormalization = AaacNormalization.MINMAX;
-        private double aaacEpsMin = 0.20;
-        private double aaacEpsMax = 0.32;
-        private boolean dualClip = false;
-        private double dualClipC = 3.0;
-        private KlEstimator klEstimator = KlEstimator.NONE;
-        private double klBeta = 0.0;
+        private String lossMode;
+        private double epsLow;
+        private double epsHigh;
+        private AaacNormalization aaacNormalization;
+        private double aaacEpsMin;
+        private double aaacEpsMax;
+        private boolean dualClip;
+        private double dualClipC;
+        private KlEstimator klEstimator;
+        private double klBeta;
         private Aggregation klAggregation = null;
-        private double entropyCoef = 0.0;
-        private Aggregation aggregation = Aggregation.TOKEN_MEAN;
-        private double logRatioClamp = 20.0;
-        private double klClamp = 20.0;
-        private double k3Clamp = 10.0;
-        private NonFinitePolicy nonFinitePolicy = NonFinitePolicy.ERROR;
+        private double entropyCoef;
+        private Aggregation aggregation;
+        private double logRatioClamp;
+        private double klClamp;
+        private double k3Clamp;
+        private NonFinitePolicy nonFinitePolicy;
         private KernelBackend backend = KernelBackend.FUSED;
         private boolean retainGraph = false;
 
+        /** Starts from the {@code loss.*} defaults ({@link LossConfig}), with the KL aggregation following the loss's. */
         private Builder() {
+            LossConfig d = LossConfig.defaults();
+            lossMode = d.mode();
+            epsLow = d.epsLow();
+            epsHigh = d.epsHigh();
+            aaacNormalization = d.aaacNorm();
+            aaacEpsMin = d.aaacEpsMin();
+            aaacEpsMax = d.aaacEpsMax();
+            dualClip = d.dualClip();
+            dualClipC = d.dualClipC();
+            klEstimator = d.kl();
+            klBeta = d.klBeta();
+            entropyCoef = d.entropyCoef();
+            aggregation = d.aggregation();
+            logRatioClamp = d.logRatioClamp();
+            klClamp = d.klClamp();
+            k3Clamp = d.k3Clamp();
+            nonFinitePolicy = d.nonFinite();
         }
 
         public Builder lossMode(String v) { lossMode = v; return this; }

@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * Sums behind the policy-loss metrics of one or more micro-batches. Add micro-batches up with
- * {@link #plus}; {@link #toMap()} turns the sums into the metrics of ALGORITHMS.md.
+ * {@link #plus}; {@link #toMap()} turns the sums into the metrics of docs/algorithms.md.
  *
  * <p>{@code loss}, {@code pgLoss}, {@code klLoss} and {@code entropyLoss} are already divided by
  * the mini-batch denominators, so their sum over a mini-batch's micro-batches is the

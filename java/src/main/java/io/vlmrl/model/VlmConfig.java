@@ -243,23 +243,22 @@ public record VlmConfig(
     /** Fluent builder; every field starts at the default (a model that trains quickly on 2 CPU cores). */
     @JsonPOJOBuilder(withPrefix = "")
     public static final class Builder {
-        private int imageSize = 48;
+        // The sizes that are configuration keys take the model.* defaults (ModelConfig), so each is written once.
+        private static final ModelConfig KEYS = ModelConfig.defaults();
+        private int imageSize = KEYS.imageSize();
         private int channels = 3;
-        // 12-pixel patches, unmerged: one image token per cell of the built-in task's 4x4 grid of
-        // 12-pixel cells. 8-pixel patches merged 2x2 straddle cells, and that model learned to
-        // ignore the image altogether (held-out loss unchanged with shuffled images).
-        private int patchSize = 12;
-        private int visionWidth = 64;
-        private int visionLayers = 2;
+        private int patchSize = KEYS.patchSize();
+        private int visionWidth = KEYS.visionWidth();
+        private int visionLayers = KEYS.visionLayers();
         private int visionHeads = 4;
         private int visionMlpHidden = 256;
         private String visionPositions = POSITIONS_LEARNED;
-        private int mergeSize = 1;
-        private int hiddenSize = 128;
-        private int numLayers = 3;
-        private int numHeads = 4;
-        private int numKvHeads = 4;
-        private int intermediateSize = 352;
+        private int mergeSize = KEYS.mergeSize();
+        private int hiddenSize = KEYS.hiddenSize();
+        private int numLayers = KEYS.layers();
+        private int numHeads = KEYS.heads();
+        private int numKvHeads = KEYS.heads();
+        private int intermediateSize = KEYS.intermediateSize();
         private int vocabSize = 512;
         private int maxSeqLen = 256;
         private double ropeTheta = 10000.0;

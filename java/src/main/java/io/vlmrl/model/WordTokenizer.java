@@ -122,6 +122,60 @@ public final class WordTokenizer implements Tokenizer {
         return new WordTokenizer(tokens);
     }
 
+    /**
+     * A tokenizer for a user's data: the base tokens of {@link #fromWords}, every word (a run of
+     * letters a-z and digits, lower-cased) of {@code wordTexts} in order of first appearance, and a
+     * token for every other character of {@code wordTexts} and {@code charTexts} (non-ASCII letters,
+     * symbols), so that all those texts encode without {@code <unk>}. Pass the training set's
+     * questions, answers and solutions as {@code wordTexts} and the held-out set's as
+     * {@code charTexts}: its words are then spelled, never unknown.
+     */
+    public static WordTokenizer fromTexts(Collection<String> wordTexts, Collection<String> charTexts) {
+        java.util.LinkedHashSet<String> words = new java.util.LinkedHashSet<>();
+        java.util.LinkedHashSet<String> symbols = new java.util.LinkedHashSet<>();
+        for (String text : wordTexts) {
+            String lower = text.toLowerCase(Locale.ROOT);
+            int i = 0;
+            while (i < lower.length()) {
+                int end = i;
+                while (end < lower.length() && isAlphanumeric(lower.charAt(end))) end++;
+                if (end > i) {
+                    words.add(lower.substring(i, end));
+                    i = end;
+                } else {
+                    char c = lower.charAt(i++);
+                    if (!Character.isWhitespace(c)) symbols.add(String.valueOf(c));
+                }
+            }
+        }
+        for (String text : charTexts) {
+            for (char c : text.toLowerCase(Locale.ROOT).toCharArray()) {
+                if (!Character.isWhitespace(c) && !isAlphanumeric(c)) symbols.add(String.valueOf(c));
+            }
+        }
+        WordTokenizer base = fromWords(words);
+        List<String> tokens = new ArrayList<>(base.tokens);
+        for (String symbol : symbols) {
+            if (!base.ids.containsKey(symbol)) tokens.add(symbol);
+        }
+        return new WordTokenizer(tokens);
+    }
+
+    /**
+     * The index of the first character of {@code text} that has no token (it would become
+     * {@code <unk>}), or -1 when the whole text encodes.
+     */
+    public int unknownCharacterIndex(String text) {
+        String s = text.toLowerCase(Locale.ROOT);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isWhitespace(c) && !isAlphanumeric(c) && symbolAt(s, i) == null && !ids.containsKey(String.valueOf(c))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Rebuilds a tokenizer from its complete token list (id order), as written by {@link #tokens()}. */
     public static WordTokenizer fromTokens(List<String> tokens) {
         return new WordTokenizer(tokens);

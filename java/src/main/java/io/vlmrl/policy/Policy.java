@@ -88,6 +88,12 @@ public interface Policy extends AutoCloseable {
     /** Saves weights, configuration and tokenizer so that the policy can be loaded again from {@code dir}. */
     void save(Path dir) throws IOException;
 
+    /**
+     * Replaces the weights with those {@link #save} wrote to {@code dir} from a policy of the same
+     * kind and sizes (a training checkpoint of this policy).
+     */
+    void loadWeights(Path dir) throws IOException;
+
     /** Where the parameters live. */
     Device device();
 

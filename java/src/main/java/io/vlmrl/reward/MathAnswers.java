@@ -53,7 +53,7 @@ import java.util.regex.Pattern;
  */
 public final class MathAnswers {
     /** The default relative tolerance of number comparison: 4 significant digits. */
-    public static final double DEFAULT_REL_TOL = 1e-4;
+    public static final double DEFAULT_REL_TOL = RewardConfig.defaults().mathRelTol();
     /** Absolute floor of the tolerance, so that 0 and tiny values compare exactly up to rounding. */
     private static final double ABS_TOL = 1e-12;
 

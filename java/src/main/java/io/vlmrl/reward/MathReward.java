@@ -21,10 +21,8 @@ import java.util.Optional;
  * deterministic and thread-safe; never throws on any response text.
  */
 public final class MathReward implements RewardFunction {
-    /** Default relative tolerance of number comparison ({@link MathAnswers#DEFAULT_REL_TOL}). */
-    public static final double DEFAULT_REL_TOL = MathAnswers.DEFAULT_REL_TOL;
-    /** Default format weight: teaches the format early, never outweighs a right answer. */
-    public static final double DEFAULT_FORMAT_WEIGHT = 0.1;
+    /** The name {@code reward.name} selects it by. */
+    public static final String NAME = "math";
     /** Largest relative tolerance accepted: beyond 10% "equivalent" stops meaning equal. */
     public static final double MAX_REL_TOL = 0.1;
 
@@ -33,9 +31,14 @@ public final class MathReward implements RewardFunction {
     private final double formatWeight;
     private final double relTol;
 
-    /** A math reward with the default format weight and tolerance. */
+    /** A math reward with the default {@code reward.format_weight} and {@code reward.math_rel_tol}. */
     public MathReward() {
-        this(DEFAULT_FORMAT_WEIGHT, DEFAULT_REL_TOL);
+        this(RewardConfig.defaults());
+    }
+
+    /** The math reward of {@code reward.*} settings. */
+    public MathReward(RewardConfig config) {
+        this(config.formatWeight(), config.mathRelTol());
     }
 
     /**

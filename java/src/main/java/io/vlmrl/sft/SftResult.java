@@ -12,11 +12,12 @@ import java.util.List;
  * What a supervised run produced.
  *
  * @param dataset  name of the training data set
- * @param options  the settings used
+ * @param config   the settings used
+ * @param seed     the seed that drew the batches
  * @param losses   mean cross-entropy (nats per response token) of each step, before its update
  * @param seconds  wall time of the training loop
  */
-public record SftResult(String dataset, SftOptions options, List<Double> losses, double seconds) {
+public record SftResult(String dataset, SftConfig config, long seed, List<Double> losses, double seconds) {
     public SftResult {
         losses = List.copyOf(losses);
     }

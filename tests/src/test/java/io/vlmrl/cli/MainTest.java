@@ -1,7 +1,8 @@
 package io.vlmrl.cli;
 
-import io.vlmrl.train.MetricNames;
-import io.vlmrl.train.MetricsLogger;
+import io.vlmrl.rl.MetricNames;
+import io.vlmrl.rl.MetricsLogger;
+import io.vlmrl.run.RunConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +44,7 @@ class MainTest {
     }
 
     @Test
-    void badArgumentsAreNamed() {
+    void badArgumentsAreNamed() throws Exception {
         String out = dir.resolve("run").toString();
         assertRefused("unknown config key 'optim.learningrate'", "train", "--out", out, "--set", "optim.learningrate=1");
         assertRefused("rollout.group_size", "train", "--out", out, "--set", "rollout.group_size=-3");
@@ -53,17 +54,32 @@ class MainTest {
         assertRefused("--resume", "train", "--resume", dir.resolve("nothing").toString());
         assertRefused("--presets", "compare", "--presets", "grpo,xyz", "--out", out);
         assertRefused("--window", "compare", "--presets", "grpo", "--out", out, "--window", "0");
-        assertRefused("--checkpoint", "eval", "--checkpoint", dir.toString(), "--out", dir.resolve("e.json").toString());
+        assertRefused("model.path", "eval", "--model", dir.resolve("nothing").toString(), "--out", dir.resolve("e.json").toString());
+        assertRefused("--model", "eval", "--out", dir.resolve("e.json").toString());
         assertRefused("--out", "sft");
         assertRefused("subcommand");
+        assertRefused("--model: also given as --set model.path=b", "train", "--out", out, "--model", "a", "--set", "model.path=b");
+        // A user's data that does not exist is refused before any work, naming the key.
+        assertRefused("data.train", "train", "--out", out, "--data", dir.resolve("none.jsonl").toString(),
+                "--eval-data", dir.resolve("none.jsonl").toString());
+        assertRefused("data.eval", "train", "--out", out, "--data", oneProblem().toString());
+        assertRefused("reward.class", "train", "--out", out, "--set", "reward.class=com.acme.NoSuchReward");
         // Nothing was started for any refused command.
         assertTrue(!Files.exists(dir.resolve("run").resolve("metrics.jsonl")));
+        assertTrue(!Files.exists(dir.resolve("run").resolve("warmstart")));
+    }
+
+    /** A JSONL file with one valid problem. */
+    private Path oneProblem() throws java.io.IOException {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        javax.imageio.ImageIO.write(image, "png", dir.resolve("one.png").toFile());
+        return Files.writeString(dir.resolve("one.jsonl"), "{\"image\": \"one.png\", \"question\": \"q ?\", \"answer\": \"1\"}\n");
     }
 
     @Test
     void trainWritesEveryOutputAndResumes() throws Exception {
         Path out = dir.resolve("run");
-        String[] tiny = {"--set", "model.image_size=32", "--set", "model.patch_size=8", "--set", "model.vision_width=32", "--set", "model.vision_layers=1",
+        String[] tiny = {"--set", "model.image_size=32", "--set", "task.image_size=32", "--set", "model.patch_size=8", "--set", "model.vision_width=32", "--set", "model.vision_layers=1",
                 "--set", "model.hidden_size=32", "--set", "model.layers=1", "--set", "model.heads=2",
                 "--set", "model.intermediate_size=64", "--set", "sft.steps=3", "--set", "sft.batch_size=8",
                 "--set", "eval.size=6", "--set", "rollout.prompts_per_step=2", "--set", "rollout.group_size=3",
@@ -103,10 +119,10 @@ class MainTest {
         Path warm = Files.createDirectories(out.resolve("warmstart"));
         Files.writeString(warm.resolve(io.vlmrl.model.Checkpoint.WEIGHTS_FILE), "not a model");
         assertRefused("unknown settings", "compare", "--presets", "grpo", "--out", out.toString());
-        io.vlmrl.train.TrainConfig.ofPreset("grpo").with("task.teacher_miss_rate=0").writeYaml(warm.resolve("config.yaml"));
+        RunConfig.ofPreset("grpo").with("task.teacher_miss_rate=0").writeYaml(warm.resolve("config.yaml"));
         assertRefused("task.teacher_miss_rate: 0.0 -> 0.45", "compare", "--presets", "acpo", "--out", out.toString());
         // Only the keys the warm start depends on count: the RL keys differ between the presets sharing it.
-        io.vlmrl.train.TrainConfig.ofPreset("grpo").writeYaml(warm.resolve("config.yaml"));
+        RunConfig.ofPreset("grpo").writeYaml(warm.resolve("config.yaml"));
         Object[] r = run("compare", "--presets", "acpo", "--out", out.toString(), "--set", "sft.steps=7");
         assertEquals(2, r[0], (String) r[1]);
         assertTrue(((String) r[1]).contains("(sft.steps: 1000 -> 7)"), (String) r[1]);

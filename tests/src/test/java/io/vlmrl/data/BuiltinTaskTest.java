@@ -101,12 +101,12 @@ class BuiltinTaskTest {
     @Test
     void workedResponsesAreShortWellFormedCorrectAndInTheVocabulary() {
         Set<String> vocabulary = new HashSet<>(BuiltinTask.vocabulary());
-        RewardFunction reward = new RewardFunction();
+        io.vlmrl.reward.BuiltinSceneReward reward = new io.vlmrl.reward.BuiltinSceneReward(0.1, 0.0);
         for (int i = 0; i < 500; i++) {
             Problem p = task.problem(Split.TRAIN, i);
-            Reward r = reward.score(p.workedResponse(), p.answer());
+            io.vlmrl.reward.Reward r = reward.score(p, p.workedResponse());
             assertTrue(r.correct(), p.workedResponse());
-            assertEquals(1.0 + RewardFunction.DEFAULT_FORMAT_WEIGHT, r.total(), 1e-12);
+            assertEquals(1.1, r.score(), 1e-12);
             assertTrue(p.workedResponse().split(" ").length <= ResponseFormat.MAX_WORDS, p.workedResponse());
             for (String word : (p.question() + " " + p.workedResponse()).split(" ")) {
                 assertTrue(vocabulary.contains(word), "'" + word + "' missing from the vocabulary");

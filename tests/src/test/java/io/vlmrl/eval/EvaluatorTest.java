@@ -10,12 +10,13 @@ import io.vlmrl.data.BuiltinTask;
 import io.vlmrl.data.Dataset;
 import io.vlmrl.data.Problem;
 import io.vlmrl.data.ResponseFormat;
-import io.vlmrl.data.RewardFunction;
+import io.vlmrl.config.Schema;
 import io.vlmrl.data.Split;
 import io.vlmrl.data.TaskConfig;
-import io.vlmrl.model.VisionLanguageModel;
-import io.vlmrl.model.WordTokenizer;
-import io.vlmrl.sft.SftOptions;
+import io.vlmrl.model.BuiltinPolicy;
+import io.vlmrl.reward.BuiltinSceneReward;
+import io.vlmrl.reward.RewardConfig;
+import io.vlmrl.sft.SftConfig;
 import io.vlmrl.sft.SftTrainer;
 import io.vlmrl.sft.TinyModels;
 import java.nio.file.Path;
@@ -26,22 +27,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EvaluatorTest {
     private static final BuiltinTask TASK = new BuiltinTask(TaskConfig.defaults());
-    private static WordTokenizer tokenizer;
-    private static VisionLanguageModel model;
+    private static BuiltinPolicy policy;
 
     /** A briefly trained model, so that responses contain answers and the scoring is exercised. */
     @BeforeAll
     static void trainBriefly() {
         org.bytedeco.pytorch.global.torch.set_num_threads(1);
-        tokenizer = TinyModels.tokenizer();
-        model = TinyModels.model(tokenizer, 11);
-        new SftTrainer(model, tokenizer, new SftOptions(60, 16, 2e-2, 0.0, 2, 1.0, 0L, false))
-                .train(TASK.dataset(Split.TRAIN, 100_000));
+        policy = TinyModels.policy(11);
+        SftConfig quick = Schema.with(SftConfig.defaults(), "steps=60", "batch_size=16", "lr=2e-2", "weight_decay=0",
+                "warmup_steps=2", "grad_clip=1.0");
+        new SftTrainer(policy, quick, 0L).showProgress(false).train(TASK.dataset(Split.TRAIN, 100_000));
     }
 
     @Test
     void jsonHasTheSummaryPerTypeAccuracyAndExamples(@TempDir Path dir) throws Exception {
-        EvalResult result = evaluator(EvalOptions.defaults().withProblems(24).withBatchSize(8)).evaluate(heldOut(24));
+        EvalResult result = evaluator(EvalConfig.defaults().withSize(24).withBatchSize(8)).evaluate(heldOut(24));
         Path file = dir.resolve("eval.json");
         result.writeJson(file);
         JsonNode json = new ObjectMapper().readTree(file.toFile());
@@ -64,15 +64,16 @@ class EvaluatorTest {
     @Test
     void countsAgreeWithRescoringTheReportedResponses() {
         int n = 30;
-        EvalResult result = evaluator(new EvalOptions(n, 16, ResponseFormat.MAX_WORDS + 1, n)).evaluate(heldOut(n));
-        RewardFunction reward = new RewardFunction();
+        EvalResult result = evaluator(Schema.with(EvalConfig.defaults(), "size=" + n, "batch_size=16",
+                "max_new_tokens=" + (ResponseFormat.MAX_WORDS + 1), "examples=" + n)).evaluate(heldOut(n));
+        BuiltinSceneReward reward = new BuiltinSceneReward(RewardConfig.defaults());
         int correct = 0;
         int wellFormed = 0;
         for (int i = 0; i < n; i++) {
             EvalResult.Example example = result.examples().get(i);
             Problem problem = TASK.problem(Split.HELD_OUT, i);
             assertEquals(problem.question(), example.question());
-            boolean right = reward.score(example.response(), problem.answer()).correct();
+            boolean right = reward.score(problem, example.response()).correct();
             assertEquals(right, example.correct());
             correct += right ? 1 : 0;
             wellFormed += ResponseFormat.parse(example.response()).wellFormed() ? 1 : 0;
@@ -86,9 +87,10 @@ class EvaluatorTest {
     @Test
     void isDeterministicAndIndependentOfTheBatchSize() {
         Dataset data = heldOut(20);
-        EvalResult a = evaluator(new EvalOptions(20, 20, 17, 20)).evaluate(data);
-        EvalResult b = evaluator(new EvalOptions(20, 20, 17, 20)).evaluate(data);
-        EvalResult c = evaluator(new EvalOptions(20, 3, 17, 20)).evaluate(data);
+        EvalConfig all = Schema.with(EvalConfig.defaults(), "size=20", "batch_size=20", "examples=20");
+        EvalResult a = evaluator(all).evaluate(data);
+        EvalResult b = evaluator(all).evaluate(data);
+        EvalResult c = evaluator(all.withBatchSize(3)).evaluate(data);
         assertEquals(a.examples(), b.examples());
         assertEquals(a.correct(), b.correct());
         assertEquals(a.byType(), b.byType());
@@ -98,16 +100,16 @@ class EvaluatorTest {
 
     @Test
     void evaluatesAtMostTheDatasetSizeAndRejectsBadOptions() {
-        EvalResult result = evaluator(EvalOptions.defaults()).evaluate(heldOut(5));
+        EvalResult result = evaluator(EvalConfig.defaults()).evaluate(heldOut(5));
         assertEquals(5, result.problems());
-        assertThrows(IllegalArgumentException.class, () -> EvalOptions.defaults().withProblems(0));
-        assertThrows(IllegalArgumentException.class, () -> EvalOptions.defaults().withBatchSize(0));
-        assertThrows(IllegalArgumentException.class, () -> EvalOptions.defaults().withMaxNewTokens(0));
-        assertThrows(IllegalArgumentException.class, () -> evaluator(EvalOptions.defaults()).evaluate(heldOut(0)));
+        assertThrows(IllegalArgumentException.class, () -> EvalConfig.defaults().withSize(0));
+        assertThrows(IllegalArgumentException.class, () -> EvalConfig.defaults().withBatchSize(0));
+        assertThrows(IllegalArgumentException.class, () -> EvalConfig.defaults().withMaxNewTokens(0));
+        assertThrows(IllegalArgumentException.class, () -> evaluator(EvalConfig.defaults()).evaluate(heldOut(0)));
     }
 
-    private static Evaluator evaluator(EvalOptions options) {
-        return new Evaluator(model, tokenizer, new RewardFunction(), options);
+    private static Evaluator evaluator(EvalConfig config) {
+        return new Evaluator(policy, new BuiltinSceneReward(RewardConfig.defaults()), config);
     }
 
     private static Dataset heldOut(int n) {

@@ -15,10 +15,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class MathRewardTest {
     private static final double EPS = 1e-12;
-    private final MathReward reward = new MathReward(0.2, MathReward.DEFAULT_REL_TOL);
+    private final MathReward reward = new MathReward(0.2, MathAnswers.DEFAULT_REL_TOL);
 
     private static Problem problem(String answer) {
-        return new Problem(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB), "what is half of one ?", answer,
+        return new Problem("test", new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB), "what is half of one ?", answer,
                 Problem.UNTYPED, 0, null);
     }
 

@@ -10,8 +10,10 @@ import org.junit.jupiter.api.Test;
 class ResponseTargetsTest {
     @Test
     void appendsTheEndTokenAndRightPads() {
-        WordTokenizer tokenizer = TinyModels.tokenizer();
-        ResponseTargets targets = ResponseTargets.of(List.of("red 2 answer 2", "answer yes"), tokenizer);
+        var policy = TinyModels.policy(0);
+        WordTokenizer tokenizer = policy.tokenizer();
+        ResponseTargets targets = ResponseTargets.of(List.of(policy.encodeResponse("red 2 answer 2"),
+                policy.encodeResponse("answer yes")), tokenizer.padId());
         int red = tokenizer.encode("red")[0], two = tokenizer.encode("2")[0], answer = tokenizer.encode("answer")[0];
         int yes = tokenizer.encode("yes")[0], eos = tokenizer.eosId(), pad = tokenizer.padId();
         long[] ids = new long[10];
@@ -25,6 +27,6 @@ class ResponseTargetsTest {
 
     @Test
     void rejectsAnEmptyBatch() {
-        assertThrows(IllegalArgumentException.class, () -> ResponseTargets.of(List.of(), TinyModels.tokenizer()));
+        assertThrows(IllegalArgumentException.class, () -> ResponseTargets.of(List.of(), 0));
     }
 }

@@ -9,10 +9,11 @@ import io.vlmrl.data.Dataset;
 import io.vlmrl.data.Problem;
 import io.vlmrl.data.Split;
 import io.vlmrl.data.TaskConfig;
-import io.vlmrl.model.Checkpoint;
-import io.vlmrl.model.VisionLanguageModel;
+import io.vlmrl.config.Schema;
+import io.vlmrl.model.BuiltinPolicy;
 import io.vlmrl.model.WordTokenizer;
-import io.vlmrl.train.PromptBatch;
+import io.vlmrl.optim.LearningRates;
+import io.vlmrl.policy.EncodedPrompt;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SftTrainerTest {
     private static final BuiltinTask TASK = new BuiltinTask(TaskConfig.defaults());
-    private static final SftOptions QUICK = new SftOptions(25, 16, 5e-3, 0.0, 2, 1.0, 3L, false);
+    private static final SftConfig QUICK = Schema.with(SftConfig.defaults(),
+            "steps=25", "batch_size=16", "lr=5e-3", "weight_decay=0", "warmup_steps=2", "grad_clip=1.0");
+    private static final long SEED = 3L;
 
     @BeforeAll
     static void fewThreads() {
@@ -35,9 +38,8 @@ class SftTrainerTest {
 
     @Test
     void shortRunLowersTheLossOnAFixedBatch() {
-        WordTokenizer tokenizer = TinyModels.tokenizer();
-        VisionLanguageModel model = TinyModels.model(tokenizer, 1);
-        SftTrainer trainer = new SftTrainer(model, tokenizer, QUICK);
+        BuiltinPolicy policy = TinyModels.policy(1);
+        SftTrainer trainer = quick(policy, QUICK);
         List<Problem> probe = problems(Split.HELD_OUT, 24);
         double before = trainer.loss(probe);
         SftResult result = trainer.train(TASK.dataset(Split.TRAIN, 100_000));
@@ -46,91 +48,97 @@ class SftTrainerTest {
         assertTrue(after < 0.7 * before, "held-out loss should drop well below " + before + ", got " + after);
         assertTrue(result.finalLoss() < result.initialLoss(), result.losses().toString());
         // An untrained model is close to uniform over the vocabulary.
-        assertEquals(Math.log(tokenizer.vocabSize()), before, 0.5);
+        assertEquals(Math.log(policy.tokenizer().vocabSize()), before, 0.5);
     }
 
     @Test
     void lossIsTheMeanCrossEntropyOfResponseTokensOnly() {
-        WordTokenizer tokenizer = TinyModels.tokenizer();
-        VisionLanguageModel model = TinyModels.model(tokenizer, 2);
-        SftTrainer trainer = new SftTrainer(model, tokenizer, QUICK);
+        BuiltinPolicy policy = TinyModels.policy(2);
+        WordTokenizer tokenizer = policy.tokenizer();
+        SftTrainer trainer = quick(policy, QUICK);
         List<Problem> batch = problems(Split.TRAIN, 5); // responses of different lengths, so some padding
         double expected;
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            PromptBatch prompts = PromptBatch.of(batch, 1, tokenizer);
-            ResponseTargets targets = ResponseTargets.of(batch.stream().map(Problem::targetResponse).toList(), tokenizer);
-            Tensor logits = model.responseLogits(prompts.pixels(), prompts.promptIds(), null, targets.ids()).contiguous();
+            List<EncodedPrompt> prompts = batch.stream().map(policy::encodePrompt).toList();
+            ResponseTargets targets = ResponseTargets.of(batch.stream().map(p -> policy.encodeResponse(p.targetResponse())).toList(),
+                    tokenizer.padId());
+            Tensor logits = policy.responseLogits(prompts, targets.ids()).contiguous();
             expected = referenceCrossEntropy(logits, batch, tokenizer);
         }
         assertEquals(expected, trainer.loss(batch), 1e-5);
     }
 
     @Test
-    void sameSeedGivesTheSameRunAndCheckpointRestoresTheWeights(@TempDir Path dir) throws Exception {
-        WordTokenizer tokenizer = TinyModels.tokenizer();
-        SftOptions options = QUICK.withSteps(4);
+    void sameSeedGivesTheSameRunAndASavedPolicyRestoresTheWeights(@TempDir Path dir) throws Exception {
+        SftConfig config = QUICK.withSteps(4);
         Dataset data = TASK.dataset(Split.TRAIN, 100_000);
-        VisionLanguageModel first = TinyModels.model(tokenizer, 5);
-        SftResult a = new SftTrainer(first, tokenizer, options).train(data, dir.resolve("ckpt"));
-        VisionLanguageModel second = TinyModels.model(tokenizer, 5);
-        SftResult b = new SftTrainer(second, tokenizer, options).train(data);
+        BuiltinPolicy first = TinyModels.policy(5);
+        SftResult a = quick(first, config).train(data);
+        first.save(dir.resolve("ckpt"));
+        BuiltinPolicy second = TinyModels.policy(5);
+        SftResult b = quick(second, config).train(data);
         assertEquals(a.losses(), b.losses());
-        assertTrue(Files.exists(dir.resolve("ckpt").resolve(Checkpoint.WEIGHTS_FILE)));
-        Checkpoint.Loaded loaded = Checkpoint.load(dir.resolve("ckpt"));
+        BuiltinPolicy loaded = BuiltinPolicy.load(dir.resolve("ckpt"), false);
         List<Problem> probe = problems(Split.HELD_OUT, 6);
-        assertEquals(new SftTrainer(first, tokenizer, options).loss(probe),
-                new SftTrainer(loaded.model(), loaded.tokenizer(), options).loss(probe), 1e-6);
+        assertEquals(quick(first, config).loss(probe), quick(loaded, config).loss(probe), 1e-6);
     }
 
     @Test
     void resultIsWrittenAsJson(@TempDir Path dir) throws Exception {
-        SftResult result = new SftResult("d", QUICK, List.of(3.0, 2.0, 1.0), 1.5);
+        SftResult result = new SftResult("d", QUICK, SEED, List.of(3.0, 2.0, 1.0), 1.5);
         Path file = dir.resolve("sub/sft.json");
         result.writeJson(file);
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
         assertEquals(3, json.get("losses").size());
         assertEquals(3.0, json.get("initialLoss").asDouble());
         assertEquals(2.0, json.get("finalLoss").asDouble());
-        assertEquals(25, json.get("options").get("steps").asInt());
+        assertEquals(25, json.get("config").get("steps").asInt());
     }
 
     @Test
     void learningRateWarmsUpThenDecaysAlongACosine() {
-        SftOptions o = new SftOptions(11, 1, 1.0, 0, 2, 0, 0, false);
-        assertEquals(1.0 / 3, o.lrAt(0), 1e-12);
-        assertEquals(2.0 / 3, o.lrAt(1), 1e-12);
-        assertEquals(1.0, o.lrAt(2), 1e-12);
+        double f = 0.1;
+        assertEquals(1.0 / 3, LearningRates.warmupCosine(1.0, 0, 2, 11, f), 1e-12);
+        assertEquals(2.0 / 3, LearningRates.warmupCosine(1.0, 1, 2, 11, f), 1e-12);
+        assertEquals(1.0, LearningRates.warmupCosine(1.0, 2, 2, 11, f), 1e-12);
         // Halfway through the decay the cosine is at its midpoint.
-        assertEquals(SftOptions.FINAL_LR_FRACTION + (1 - SftOptions.FINAL_LR_FRACTION) * 0.5, o.lrAt(6), 1e-12);
-        assertEquals(SftOptions.FINAL_LR_FRACTION, o.lrAt(10), 1e-12);
+        assertEquals(f + (1 - f) * 0.5, LearningRates.warmupCosine(1.0, 6, 2, 11, f), 1e-12);
+        assertEquals(f, LearningRates.warmupCosine(1.0, 10, 2, 11, f), 1e-12);
     }
 
     @Test
     void leavesNoGradientsOnTheModel() {
         // Regression: the last step's gradients used to stay on the parameters, so the RL
         // optimizer that follows a warm start added them to its first update.
-        WordTokenizer tokenizer = TinyModels.tokenizer();
-        VisionLanguageModel model = TinyModels.model(tokenizer, 4);
-        new SftTrainer(model, tokenizer, QUICK.withSteps(2)).train(TASK.dataset(Split.TRAIN, 100));
-        model.namedParameters().forEach((name, p) -> assertTrue(!p.grad().defined(),
+        BuiltinPolicy policy = TinyModels.policy(4);
+        quick(policy, QUICK.withSteps(2)).train(TASK.dataset(Split.TRAIN, 100));
+        policy.model().namedParameters().forEach((name, p) -> assertTrue(!p.grad().defined(),
                 name + " still holds a gradient after SFT"));
     }
 
     @Test
-    void rejectsBadOptionsAndMismatchedInputs() {
+    void rejectsBadSettingsAndEmptyData() {
         assertThrows(IllegalArgumentException.class, () -> QUICK.withSteps(-1));
         assertThrows(IllegalArgumentException.class, () -> QUICK.withBatchSize(0));
         assertThrows(IllegalArgumentException.class, () -> QUICK.withLr(0));
-        assertThrows(IllegalArgumentException.class, () -> QUICK.withLr(Double.NaN));
-        WordTokenizer tokenizer = TinyModels.tokenizer();
-        VisionLanguageModel model = TinyModels.model(tokenizer, 0);
-        WordTokenizer bigger = WordTokenizer.fromWords(List.of("extra", "words"));
-        assertThrows(IllegalArgumentException.class, () -> new SftTrainer(model, bigger, QUICK));
-        SftTrainer trainer = new SftTrainer(model, tokenizer, QUICK);
-        BuiltinTask wrongSize = new BuiltinTask(TaskConfig.defaults().withImageSize(64));
-        var e = assertThrows(IllegalArgumentException.class, () -> trainer.train(wrongSize.dataset(Split.TRAIN, 10)));
-        assertTrue(e.getMessage().contains("64x64"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> QUICK.withLr(Double.NaN));
+        assertTrue(e.getMessage().contains("lr") && e.getMessage().contains("NaN"), e.getMessage());
+        SftConfig unchecked = new SftConfig(3, 0, 1e-3, 0, 0, 0.1, 1.0); // built directly, bypassing the parser
+        assertThrows(IllegalArgumentException.class, () -> new SftTrainer(TinyModels.policy(0), unchecked, SEED));
+        SftTrainer trainer = quick(TinyModels.policy(0), QUICK);
         assertThrows(IllegalArgumentException.class, () -> trainer.train(TASK.dataset(Split.TRAIN, 0)));
+    }
+
+    @Test
+    void imagesOfAnotherSizeAreResizedToTheModelsInput() {
+        BuiltinPolicy policy = TinyModels.policy(0);
+        BuiltinTask bigger = new BuiltinTask(TaskConfig.defaults().withImageSize(64));
+        SftResult r = quick(policy, QUICK.withSteps(2)).train(bigger.dataset(Split.TRAIN, 10));
+        assertEquals(2, r.losses().size());
+    }
+
+    private static SftTrainer quick(BuiltinPolicy policy, SftConfig config) {
+        return new SftTrainer(policy, config, SEED).showProgress(false);
     }
 
     /** Double-precision log-softmax over each response position, averaged over real response tokens. */

@@ -1,6 +1,7 @@
 package io.vlmrl.sft;
 
 import io.vlmrl.data.BuiltinTask;
+import io.vlmrl.model.BuiltinPolicy;
 import io.vlmrl.model.VisionLanguageModel;
 import io.vlmrl.model.VlmConfig;
 import io.vlmrl.model.WordTokenizer;
@@ -12,6 +13,12 @@ public final class TinyModels {
 
     public static WordTokenizer tokenizer() {
         return WordTokenizer.fromWords(BuiltinTask.vocabulary());
+    }
+
+    /** The tiny model over the built-in vocabulary as a policy. */
+    public static BuiltinPolicy policy(long seed) {
+        WordTokenizer tokenizer = tokenizer();
+        return new BuiltinPolicy(model(tokenizer, seed), tokenizer, false);
     }
 
     public static VisionLanguageModel model(WordTokenizer tokenizer, long seed) {

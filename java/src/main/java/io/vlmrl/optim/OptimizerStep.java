@@ -1,0 +1,113 @@
+package io.vlmrl.optim;
+
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.OptimizerParamGroup;
+import org.bytedeco.pytorch.OutputArchive;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one place where accumulated gradients become a parameter update, for SFT and RL alike:
+ * global gradient-norm clipping, then AdamW, then zeroed gradients. Matrices and embeddings
+ * (dim >= 2) get weight decay; biases and norm weights do not (nanoGPT's rule).
+ *
+ * <p>A data-parallel all-reduce of the gradients belongs at the top of {@link #apply()}, before
+ * the norm is taken.
+ *
+ * <p>Native memory: the optimizer state (AdamW moments) is owned by this object and freed by
+ * {@link #close()}; the parameters stay the model's.
+ */
+public final class OptimizerStep implements AutoCloseable {
+
+    private final TensorVector parameters;
+    private final AdamW adamW;
+    private final double maxGradNorm;
+
+    /**
+     * @param parameters  the trained parameters by name, in a stable order (e.g. {@code Policy.trainableParameters()})
+     * @param maxGradNorm clip the global gradient L2 norm to this (0: no clipping)
+     */
+    public OptimizerStep(Map<String, Tensor> parameters, double lr, double weightDecay, double beta1, double beta2,
+                         double eps, double maxGradNorm) {
+        if (parameters.isEmpty()) throw new IllegalArgumentException("parameters: expected at least one trainable parameter, got none");
+        if (!(maxGradNorm >= 0)) throw new IllegalArgumentException("maxGradNorm: expected >= 0, got " + maxGradNorm);
+        List<Tensor> decay = new ArrayList<>(), noDecay = new ArrayList<>();
+        parameters.values().forEach(p -> (p.dim() >= 2 ? decay : noDecay).add(p));
+        this.parameters = new TensorVector(parameters.values().toArray(new Tensor[0]));
+        List<Tensor> first = decay.isEmpty() ? noDecay : decay;
+        this.adamW = new AdamW(new TensorVector(first.toArray(new Tensor[0])),
+                options(lr, first == decay ? weightDecay : 0.0, beta1, beta2, eps));
+        if (first == decay && !noDecay.isEmpty()) {
+            adamW.add_param_group(new OptimizerParamGroup(new TensorVector(noDecay.toArray(new Tensor[0])),
+                    options(lr, 0.0, beta1, beta2, eps)));
+        }
+        this.maxGradNorm = maxGradNorm;
+        // Gradients left on the parameters by earlier work (a warm start, a probe) are not this
+        // optimizer's to apply: its first update must see only its own backward passes.
+        adamW.zero_grad(true);
+    }
+
+    /** The RL optimizer of the {@code optim.*} keys. */
+    public static OptimizerStep of(Map<String, Tensor> parameters, OptimConfig c) {
+        return new OptimizerStep(parameters, c.lr(), c.weightDecay(), c.beta1(), c.beta2(), c.eps(), c.gradClip());
+    }
+
+    private static AdamWOptions options(double lr, double weightDecay, double beta1, double beta2, double eps) {
+        AdamWOptions options = new AdamWOptions(lr);
+        options.weight_decay().put(weightDecay);
+        options.betas().put(0, beta1).put(1, beta2);
+        options.eps().put(eps);
+        return options;
+    }
+
+    /**
+     * Clips the accumulated gradients, updates the parameters and zeroes the gradients.
+     *
+     * @return the global gradient L2 norm before clipping
+     */
+    public double apply() {
+        double norm = torch.clip_grad_norm_(parameters, maxGradNorm > 0 ? maxGradNorm : Double.POSITIVE_INFINITY);
+        adamW.step();
+        adamW.zero_grad(true);
+        return norm;
+    }
+
+    /** Sets the learning rate of every parameter group (for schedules). */
+    public void setLearningRate(double lr) {
+        if (!(lr >= 0)) throw new IllegalArgumentException("lr: expected >= 0, got " + lr);
+        var groups = adamW.param_groups();
+        for (long i = 0; i < groups.size(); i++) {
+            groups.get(i).options().set_lr(lr);
+        }
+    }
+
+    /** Writes the AdamW state (moments and step counts) to {@code file}. */
+    public void save(Path file) {
+        try (OutputArchive archive = new OutputArchive()) {
+            adamW.save(archive);
+            archive.save_to(file.toString());
+        }
+    }
+
+    /** Restores the AdamW state written by {@link #save}. */
+    public void load(Path file) {
+        try (InputArchive archive = new InputArchive()) {
+            archive.load_from(file.toString());
+            adamW.load(archive);
+        }
+    }
+
+    @Override
+    public void close() {
+        adamW.close();
+        parameters.close();
+    }
+}

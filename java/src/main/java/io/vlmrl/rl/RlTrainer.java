@@ -1,0 +1,170 @@
+package io.vlmrl.rl;
+
+import io.vlmrl.data.Dataset;
+import io.vlmrl.optim.OptimizerStep;
+import io.vlmrl.policy.Policy;
+import io.vlmrl.reward.GuardedReward;
+import io.vlmrl.reward.RewardFunction;
+import io.vlmrl.store.RunDirectory;
+import io.vlmrl.store.TrainCheckpoint;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The RL loop. Each step t:
+ * <ol>
+ *   <li>sample B prompts and G responses each with the current (behaviour) policy, score them
+ *       (overlong shaping included when on) — repeated while the ACPO gate or DAPO dynamic
+ *       sampling leaves fewer than B groups, up to the generation-batch limit;</li>
+ *   <li>advantages per group (+ STCR and DADS weights for apo);</li>
+ *   <li>K(t) passes of mini-batch updates ({@link PolicyUpdater});</li>
+ *   <li>log every metric, checkpoint every N steps.</li>
+ * </ol>
+ * Every random draw of step t is seeded from (seed, t), so a resumed run reproduces an
+ * uninterrupted one. Native temporaries are freed per step (PointerScope).
+ *
+ * <p>Ownership: the trainer updates {@code policy} in place and reads {@code reference}; both stay
+ * the caller's to close. The optimizer state is the trainer's, freed by {@link #close()}.
+ */
+public final class RlTrainer implements AutoCloseable {
+
+    /** Reported after each step (for tests and progress displays). */
+    public record StepReport(int step, Map<String, Double> metrics, List<Double> passMeanRatio, int keptGroups) {}
+
+    private final RlConfig config;
+    private final RunDirectory run;
+    private final Policy policy;
+    private final OptimizerStep optimizer;
+    private final GuardedReward reward;
+    private final RolloutSampler sampler;
+    private final PolicyUpdater updater;
+    private final AdvantageStage advantages;
+    private final ReuseSchedule reuse;
+    private final GroupFilter filter;
+    private final MetricsLogger metrics;
+    private int nextStep;
+    private boolean showProgress = true;
+
+    /**
+     * Starts the RL part of a run, or resumes it from the newest checkpoint in {@code run}.
+     *
+     * @param policy    the policy to train, at its starting weights (a resumed run loads its
+     *                  checkpoint's weights into it)
+     * @param reference the frozen KL reference (the starting policy), or null when no KL term is on
+     * @param train     the training problems
+     * @param reward    scores the responses; {@code reward.on_error} is applied around it
+     */
+    public RlTrainer(RlConfig config, RunDirectory run, Policy policy, Policy reference, Dataset train,
+                     RewardFunction reward) throws IOException {
+        this.config = config;
+        this.run = run;
+        this.policy = policy;
+        Files.createDirectories(run.root());
+        this.optimizer = OptimizerStep.of(policy.trainableParameters(), config.optim());
+        Path checkpoint = TrainCheckpoint.latest(run);
+        int keepRecords = 0;
+        if (checkpoint != null) {
+            TrainCheckpoint.State state = TrainCheckpoint.load(checkpoint, policy, optimizer);
+            nextStep = state.nextStep();
+            keepRecords = state.metricsRecords();
+        }
+        this.reward = new GuardedReward(reward, config.reward().onError());
+        this.sampler = new RolloutSampler(policy, train, this.reward, config.rollout(), config.reward());
+        this.updater = new PolicyUpdater(policy, reference, optimizer, config.loss(), config.backend(),
+                config.rollout().temperature(), config.optim());
+        this.advantages = new AdvantageStage(config.loss(), config.rollout().groupSize());
+        this.reuse = new ReuseSchedule(config.reuse());
+        this.filter = GroupFilter.of(config.curriculum(), config.rollout().groupSize());
+        this.metrics = new MetricsLogger(run.metrics(), keepRecords);
+    }
+
+    public RlTrainer showProgress(boolean show) {
+        this.showProgress = show;
+        return this;
+    }
+
+    /** The step the next call to {@link #step()} runs. */
+    public int nextStep() {
+        return nextStep;
+    }
+
+    /** Runs the remaining steps up to {@code steps}. */
+    public void run() throws IOException {
+        ProgressBar bar = showProgress && nextStep < config.steps()
+                ? new ProgressBarBuilder().setTaskName("RL").setInitialMax(config.steps())
+                        .setStyle(ProgressBarStyle.ASCII).startsFrom(nextStep, java.time.Duration.ZERO).build()
+                : null;
+        try {
+            while (nextStep < config.steps()) {
+                StepReport r = step();
+                if (bar != null) {
+                    bar.stepTo(nextStep);
+                    bar.setExtraMessage(String.format(java.util.Locale.ROOT, "reward %.3f acc %.3f K %d",
+                            r.metrics().get(MetricNames.REWARD_MEAN), r.metrics().get(MetricNames.ACCURACY),
+                            r.metrics().get(MetricNames.REUSE_K).intValue()));
+                }
+            }
+        } finally {
+            if (bar != null) bar.close();
+        }
+    }
+
+    /** Runs one step, logs it and checkpoints when due. */
+    public StepReport step() throws IOException {
+        int t = nextStep;
+        long start = System.nanoTime();
+        long errorsBefore = reward.errors();
+        StepReport report;
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(Seeds.of(config.seed(), t, Seeds.Purpose.TORCH, 0));
+            Random prompts = new Random(Seeds.of(config.seed(), t, Seeds.Purpose.PROMPTS, 0));
+            GroupCollector<ScoredGroup> collector = new GroupCollector<>(filter, ScoredGroup::rewards,
+                    config.rollout().promptsPerStep(),
+                    filter == GroupFilter.KEEP_ALL ? 1 : config.curriculum().maxGenerationBatches());
+            GroupCollector.Result<ScoredGroup> rollout = collector.collect(
+                    b -> sampler.sample(prompts, Seeds.of(config.seed(), t, Seeds.Purpose.SAMPLING, b)));
+
+            RolloutBatch batch = new RolloutBatch(rollout.kept, config.rollout().maxResponseLength(),
+                    policy.tokenizer().padId());
+            advantages.apply(batch);
+            optimizer.setLearningRate(config.lrAt(t));
+            int k = reuse.passes(t);
+            PolicyUpdater.Outcome outcome = updater.update(batch, k,
+                    new Random(Seeds.of(config.seed(), t, Seeds.Purpose.SHUFFLE, 0)));
+
+            double seconds = (System.nanoTime() - start) / 1e9;
+            RolloutStats stats = RolloutStats.of(rollout.sampled);
+            Map<String, Double> m = StepMetrics.of(stats, outcome, batch, k, rollout.passRate,
+                    reward.errors() - errorsBefore, seconds);
+            report = new StepReport(t, m, outcome.passMeanRatio, rollout.kept.size());
+        }
+        metrics.log(t, report.metrics());
+        nextStep = t + 1;
+        int every = config.checkpoint().every();
+        if (every > 0 && nextStep % every == 0 || nextStep == config.steps()) {
+            TrainCheckpoint.save(run, nextStep, policy, optimizer, metrics.records());
+        }
+        return report;
+    }
+
+    @Override
+    public void close() {
+        try {
+            metrics.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        optimizer.close();
+    }
+}

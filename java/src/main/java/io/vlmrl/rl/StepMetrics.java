@@ -1,0 +1,56 @@
+package io.vlmrl.rl;
+
+import io.vlmrl.loss.PolicyLossMetrics;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Assembles one step's record of every metric in {@link MetricNames#ALL}. */
+final class StepMetrics {
+
+    private StepMetrics() {}
+
+    /**
+     * @param passRate fraction of sampled groups that passed the gate / dynamic sampling (1 without either)
+     * @param rewardErrors responses a failing reward scored 0 ({@code reward.on_error=zero})
+     * @param seconds  wall time of the step
+     */
+    static Map<String, Double> of(RolloutStats rollout, PolicyUpdater.Outcome update, RolloutBatch batch,
+                                  int reuseK, double passRate, long rewardErrors, double seconds) {
+        PolicyLossMetrics lm = update.metrics;
+        double valid = Math.max(1, lm.validTokens()); // no kept group: every token metric is 0
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put(MetricNames.PG_LOSS, update.updates == 0 ? 0.0 : update.meanPgLoss);
+        m.put(MetricNames.PG_CLIPFRAC, (lm.clipUpper() + lm.clipLower()) / valid);
+        m.put(MetricNames.PG_CLIPFRAC_HIGHER, lm.clipUpper() / valid);
+        m.put(MetricNames.PG_CLIPFRAC_LOWER, lm.clipLower() / valid);
+        m.put(MetricNames.DUAL_CLIPFRAC, lm.dualClip() / valid);
+        m.put(MetricNames.PPO_KL, lm.sumPpoKl() / valid);
+        m.put(MetricNames.KL_LOSS, update.updates == 0 ? 0.0 : update.meanKlLoss);
+        m.put(MetricNames.ENTROPY, lm.sumEntropy() / valid);
+        m.put(MetricNames.GRAD_NORM, update.updates == 0 ? 0.0 : update.meanGradNorm);
+        m.put(MetricNames.REWARD_MEAN, rollout.rewardMean());
+        m.put(MetricNames.REWARD_STD, rollout.rewardStd());
+        m.put(MetricNames.REWARD_ERRORS, (double) rewardErrors);
+        m.put(MetricNames.ACCURACY, rollout.accuracy());
+        m.put(MetricNames.LENGTH_MEAN, rollout.lengthMean());
+        m.put(MetricNames.LENGTH_MAX, rollout.lengthMax());
+        m.put(MetricNames.LENGTH_CLIP_RATIO, rollout.clipRatio());
+        m.put(MetricNames.EPS_HIGH_MEAN, lm.sumEpsHigh() / valid);
+        m.put(MetricNames.DADS_LAMBDA_MEAN, mean(batch.klWeights));
+        m.put(MetricNames.STCR_WEIGHT_MEAN, mean(batch.stcrWeights));
+        m.put(MetricNames.REUSE_K, (double) reuseK);
+        m.put(MetricNames.GATE_PASS_RATE, passRate);
+        m.put(MetricNames.STEP_TIME, seconds);
+        m.put(MetricNames.TOKENS_PER_S, (rollout.generatedTokens() + update.trainedTokens) / Math.max(seconds, 1e-9));
+        return m;
+    }
+
+    /** Mean of per-response weights, 1 when there are none (the value when a weighting is off). */
+    private static double mean(float[] values) {
+        if (values.length == 0) return 1.0;
+        double s = 0;
+        for (float v : values) s += v;
+        return s / values.length;
+    }
+}

@@ -1,0 +1,184 @@
+package io.vlmrl.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.vlmrl.eval.EvalResult;
+import io.vlmrl.eval.Evaluator;
+import io.vlmrl.policy.Policy;
+import io.vlmrl.reward.RewardFunction;
+import io.vlmrl.reward.Rewards;
+import io.vlmrl.rl.MetricsLogger;
+import io.vlmrl.rl.RlTrainer;
+import io.vlmrl.sft.SftResult;
+import io.vlmrl.sft.SftTrainer;
+import io.vlmrl.store.RunDirectory;
+import org.bytedeco.pytorch.global.torch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+/**
+ * What {@code vlmrl train} does: warm start → held-out accuracy before → RL → held-out accuracy
+ * after. The warm start is the model at {@code model.path}, or a fresh built-in model trained by
+ * SFT on the run's demonstrations; it is saved in the run (DIR/warmstart) before RL starts, so a
+ * resumed run always continues from the same one. Everything that can be refused (configuration,
+ * data, reward, policy) is checked before any training. A run directory that already holds an RL
+ * checkpoint is resumed.
+ */
+public final class TrainJob {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+
+    private final RunConfig config;
+    private final RunDirectory run;
+    private boolean showProgress = true;
+
+    public TrainJob(RunConfig config, Path runDir) {
+        this.config = config;
+        this.run = RunDirectory.at(runDir);
+    }
+
+    public TrainJob showProgress(boolean show) {
+        this.showProgress = show;
+        return this;
+    }
+
+    /**
+     * Refuses to reuse a directory whose config.yaml holds other settings: what is there (a
+     * checkpoint, a warm start) was made with them and would silently be continued with these.
+     *
+     * @param keys   the keys that must agree
+     * @param advice what the user can do instead, ending the error message
+     */
+    public static void checkSameSettings(Path dir, RunConfig requested, Predicate<String> keys, String advice) {
+        Path file = dir.resolve(RunDirectory.CONFIG_FILE);
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        List<String> differences = RunConfig.load(file).differences(requested, keys);
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException("--out: " + dir + " already holds a run with other settings ("
+                    + String.join(", ", differences) + "); " + advice);
+        }
+    }
+
+    /** Runs everything and returns the content of eval.json. */
+    public Map<String, Object> run() throws IOException {
+        RunData data = RunData.open(config, RunData.Need.TRAIN_AND_EVAL);
+        RewardFunction reward = Rewards.create(config.reward(), data.builtin());
+        run.create();
+        config.writeYaml(run.config());
+        torch.set_num_threads(config.threads());
+
+        try (Policy policy = warmStart(config, data, run.warmStart(), showProgress)) {
+            EvalResult before = evaluate(policy, reward, data);
+            Policy reference = config.loss().klEnabled() ? policy.frozenCopy() : null;
+            try (RlTrainer trainer = new RlTrainer(config.rl(), run, policy, reference, data.train(), reward)
+                    .showProgress(showProgress)) {
+                trainer.run();
+            } finally {
+                if (reference != null) reference.close();
+            }
+            saveAtomically(policy, run.finalPolicy());
+            EvalResult after = evaluate(policy, reward, data);
+            Map<String, Object> report = evalReport(config, before, after);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(run.eval().toFile(), report);
+            List<Map<String, Object>> history = MetricsLogger.read(run.metrics());
+            if (!history.isEmpty()) CurvePlotter.plotRun(history, run.curves());
+            return report;
+        }
+    }
+
+    /**
+     * The policy RL starts from, saved in {@code dir}: loaded from {@code dir} when an earlier
+     * attempt of the run saved it there, else the initial policy ({@code model.path} or a fresh
+     * built-in model) after SFT on the run's demonstrations ({@code sft.steps}; fresh models only).
+     * Every problem is checked against it first.
+     */
+    static Policy warmStart(RunConfig config, RunData data, Path dir, boolean showProgress) throws IOException {
+        if (Files.isDirectory(dir)) {
+            Policy policy = Policies.load(dir, config.model().freezeVision());
+            Policies.check(policy, data.toCheck());
+            LOG.info("warm start: {} (saved in {})", policy.describe(), dir);
+            return policy;
+        }
+        Policy policy = Policies.initial(config, data);
+        try {
+            Policies.check(policy, data.toCheck());
+            SftResult sft = null;
+            if (!config.model().loaded() && config.sft().steps() > 0) {
+                if (data.builtin() && config.task().teacherMissRate() > 0) {
+                    LOG.info("SFT warm start on demonstrations by a teacher that overlooks {}% of the shapes it counts "
+                            + "(task.teacher_miss_rate; answers, rewards and evaluation are exact)",
+                            Math.round(100 * config.task().teacherMissRate()));
+                }
+                sft = new SftTrainer(policy, config.sft(), config.seed()).showProgress(showProgress).train(data.sft());
+            }
+            Path tmp = saveAtomically(policy, dir, sft);
+            LOG.info("warm start: {} saved in {}", policy.describe(), tmp);
+            return policy;
+        } catch (IOException | RuntimeException e) {
+            policy.close();
+            throw e;
+        }
+    }
+
+    /** Saves into a sibling temporary directory, then renames it into place: {@code dir} exists only complete. */
+    static Path saveAtomically(Policy policy, Path dir) throws IOException {
+        return saveAtomically(policy, dir, null);
+    }
+
+    private static Path saveAtomically(Policy policy, Path dir, SftResult sft) throws IOException {
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
+        deleteRecursively(tmp);
+        policy.save(tmp);
+        if (sft != null) sft.writeJson(tmp.resolve(RunDirectory.SFT_RESULT_FILE));
+        deleteRecursively(dir);
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        return dir;
+    }
+
+    static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+
+    /** Greedy accuracy on the held-out problems. */
+    private EvalResult evaluate(Policy policy, RewardFunction reward, RunData data) {
+        return new Evaluator(policy, reward, config.eval()).evaluate(data.heldOut());
+    }
+
+    /** eval.json: accuracy before and after RL, overall and per problem type. */
+    static Map<String, Object> evalReport(RunConfig config, EvalResult before, EvalResult after) {
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("preset", config.preset());
+        report.put("dataset", after.dataset());
+        report.put("problems", after.problems());
+        report.put("accuracy_before", before.accuracy());
+        report.put("accuracy_after", after.accuracy());
+        report.put("format_rate_before", before.formatRate());
+        report.put("format_rate_after", after.formatRate());
+        Map<String, Object> byType = new LinkedHashMap<>();
+        for (String type : new TreeSet<>(after.byType().keySet())) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            EvalResult.TypeAccuracy b = before.byType().get(type);
+            t.put("problems", after.byType().get(type).problems());
+            t.put("accuracy_before", b == null ? 0.0 : b.accuracy());
+            t.put("accuracy_after", after.byType().get(type).accuracy());
+            byType.put(type, t);
+        }
+        report.put("by_type", byType);
+        report.put("examples_after", after.examples());
+        return report;
+    }
+}
