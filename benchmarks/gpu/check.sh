@@ -40,7 +40,7 @@ RESULTS_DIR         where the results go (default: build-gpu/ in the repository 
 --keep-going        run the later steps after a failed one (the exit code is still 1)
 --sanitize-small    run memcheck and racecheck on test_cuda_vs_cpu --small too (faster)
 --torch-budget S    torch_peer.py skips the remaining torch.compile cases after S seconds
-                    (default 180; eager still runs)
+                    (default 150; eager still runs)
 --python PY         the Python with PyTorch (default: python3)
 -h, --help          this text
 EOF
@@ -57,7 +57,7 @@ KEEP_GOING=0
 SKIP=""
 JOBS=""
 SANITIZE_SMALL=0
-TORCH_BUDGET=180
+TORCH_BUDGET=150
 PYTHON=python3
 
 die_usage() { echo "check.sh: $*" >&2; echo "(bash benchmarks/gpu/check.sh --help for the options)" >&2; exit 2; }

@@ -30,8 +30,10 @@ ROW_LEN = 1024  # PolicyLossInputs.ROW_LEN
 LOSS_MODES = [  # name, eps_high, aaac, k3 with DADS weights (PolicyLossCase.java)
     ("ppo", 0.2, False, False),
     ("clip-higher", 0.28, False, False),
-    ("aaac", float("nan"), True, False),
-    ("aaac-k3-dads", float("nan"), True, True),
+    # AAAC's upper clip is per token; eps_high is unused (not NaN: torch.compile guards on float
+    # arguments' values, and a NaN guard never holds, so it would recompile on every call).
+    ("aaac", 0.2, True, False),
+    ("aaac-k3-dads", 0.2, True, True),
 ]
 EPS_LOW = 0.2
 AAAC_EPS_MIN, AAAC_EPS_MAX = 0.20, 0.32
