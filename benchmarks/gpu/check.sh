@@ -258,8 +258,14 @@ tools() {
   meta sanitizer "$(tool_version "$SANITIZER")"
   meta ncu "$(tool_version "$NCU")"
 
-  if command -v nvidia-smi >/dev/null && gpu_line=$(nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total \
-                                                      --format=csv,noheader 2>/dev/null | sed -n 1p) && [[ -n $gpu_line ]]; then
+  if command -v nvidia-smi >/dev/null; then
+    # compute_cap needs a driver from 2022 on; without it, the architecture falls back to --arch or 90.
+    gpu_line=$(nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv,noheader 2>/dev/null |
+               sed -n 1p) ||
+      gpu_line=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null |
+                 sed -n 1p | awk -F', ' '{print $1 ", ?, " $2 ", " $3}') || gpu_line=""
+  fi
+  if [[ -n $gpu_line ]]; then
     echo "GPU 0 (nvidia-smi): $gpu_line"
     nvidia-smi 2>&1 | head -20 || true
     GPU_NAME=$(echo "$gpu_line" | cut -d, -f1 | xargs)

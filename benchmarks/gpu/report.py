@@ -359,7 +359,13 @@ class Report:
                    "17 B per token, 21 with the KL's ref; log-probs 3 N V e + 44 N). eager / compile: "
                    "benchmarks/gpu/torch_peer.py, the same math with autograd (compile: torch.compile, "
                    "dynamic=False, compiled once per case). vs: PyTorch time / fused time.")
-        out.append("")
+        compiles = [r.get("first_call_s") for r in self.torch
+                    if r.get("impl") == "compile" and isinstance(r.get("first_call_s"), (int, float))]
+        skipped = [r for r in self.torch if r.get("kind") == "skipped"]
+        if compiles or skipped:
+            out.append(f"torch.compile: {len(compiles)} compilations (first calls), {sum(compiles):.0f} s in all, "
+                       f"longest {max(compiles, default=0):.1f} s; {len(skipped)} skipped for the time budget.")
+            out.append("")
 
         # Nsight Compute.
         out.append("## Kernel time alone (Nsight Compute)")
