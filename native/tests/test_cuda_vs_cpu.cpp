@@ -7,7 +7,8 @@
  * The CPU kernels are themselves tested against independent references
  * (test_policy_loss, test_token_logprobs); here they are the reference.
  *
- * Prints "SKIPPED: no CUDA device" and passes where no GPU is visible. Device memory
+ * Prints "SKIPPED: no CUDA device" and passes where no GPU is visible (CTest reports it as
+ * skipped; VLMRL_REQUIRE_CUDA=1 makes it fail instead, see main). Device memory
  * is handled with the CUDA driver API loaded at run time (libcuda.so.1, present
  * wherever a GPU driver is), so this test builds like the other plain C++ tests
  * without the CUDA toolkit's headers or runtime; the kernels use the same device's
@@ -896,8 +897,31 @@ void logprobs_are_deterministic() {
 
 }  // namespace
 
+/*
+ * Usage: test_cuda_vs_cpu [--small] [case]
+ *   --small  every case but the two large determinism ones (1M tokens; 64 x 50000 logits),
+ *            for the slower compute-sanitizer tools (benchmarks/gpu/check.sh)
+ *   case     one case by name (how CTest would call a single case); none: all of them
+ * VLMRL_REQUIRE_CUDA=1 in the environment turns the "no CUDA device" skip into a failure,
+ * so that a GPU check cannot pass by skipping.
+ */
 int main(int argc, char** argv) {
+    bool small = false;
+    std::vector<char*> args{argv[0]};
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--small") == 0)
+            small = true;
+        else
+            args.push_back(argv[i]);
+    }
     if (vlmrl_cuda_device_count() == 0) {
+        const char* require = std::getenv("VLMRL_REQUIRE_CUDA");
+        if (require != nullptr && *require != '\0' && std::strcmp(require, "0") != 0) {
+            std::fprintf(stderr,
+                         "FAIL: VLMRL_REQUIRE_CUDA is set but vlmrl_cuda_device_count() is 0: no visible GPU, "
+                         "or a driver older than the CUDA toolkit the library was built with (see nvidia-smi)\n");
+            return 1;
+        }
         std::printf("SKIPPED: no CUDA device\n");
         return 0;
     }
@@ -906,18 +930,25 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "a CUDA device is visible but the driver API is not usable: %s\n", why.c_str());
         return 1;
     }
-    return vt::run_cases(argc, argv, "test_cuda_vs_cpu",
-                         {{"policy_loss_clip_modes", clip_modes},
-                          {"policy_loss_kl_entropy_and_aggregation", kl_entropy_and_aggregation},
-                          {"policy_loss_long_rows_and_many_blocks", long_rows_and_many_blocks},
-                          {"policy_loss_misaligned_inputs", misaligned_inputs_take_the_scalar_path},
-                          {"policy_loss_entropy_options", entropy_options},
-                          {"policy_loss_nonfinite_inputs", nonfinite_inputs_both_policies},
-                          {"policy_loss_empty_and_all_masked", empty_and_all_masked},
-                          {"policy_loss_bad_configs", bad_configs_are_rejected},
-                          {"policy_loss_deterministic", policy_loss_is_deterministic},
-                          {"logprobs_match_cpu", logprobs_match_cpu},
-                          {"logprobs_nonfinite_rows", logprobs_nonfinite_rows},
-                          {"logprobs_bad_inputs", logprobs_bad_inputs_are_rejected},
-                          {"logprobs_deterministic", logprobs_are_deterministic}});
+    struct Listed {
+        vt::Case c;
+        bool large;
+    };
+    const Listed all[] = {{{"policy_loss_clip_modes", clip_modes}, false},
+                          {{"policy_loss_kl_entropy_and_aggregation", kl_entropy_and_aggregation}, false},
+                          {{"policy_loss_long_rows_and_many_blocks", long_rows_and_many_blocks}, false},
+                          {{"policy_loss_misaligned_inputs", misaligned_inputs_take_the_scalar_path}, false},
+                          {{"policy_loss_entropy_options", entropy_options}, false},
+                          {{"policy_loss_nonfinite_inputs", nonfinite_inputs_both_policies}, false},
+                          {{"policy_loss_empty_and_all_masked", empty_and_all_masked}, false},
+                          {{"policy_loss_bad_configs", bad_configs_are_rejected}, false},
+                          {{"policy_loss_deterministic", policy_loss_is_deterministic}, true},
+                          {{"logprobs_match_cpu", logprobs_match_cpu}, false},
+                          {{"logprobs_nonfinite_rows", logprobs_nonfinite_rows}, false},
+                          {{"logprobs_bad_inputs", logprobs_bad_inputs_are_rejected}, false},
+                          {{"logprobs_deterministic", logprobs_are_deterministic}, true}};
+    std::vector<vt::Case> cases;
+    for (const Listed& l : all)
+        if (!(small && l.large)) cases.push_back(l.c);
+    return vt::run_cases(static_cast<int>(args.size()), args.data(), "test_cuda_vs_cpu", cases);
 }
