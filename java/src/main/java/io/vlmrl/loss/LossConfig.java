@@ -1,6 +1,8 @@
 package io.vlmrl.loss;
 
 import io.vlmrl.algo.Advantages;
+import io.vlmrl.algo.DadsWeights;
+import io.vlmrl.algo.StcrWeights;
 import io.vlmrl.config.Key;
 import io.vlmrl.config.Schema;
 import io.vlmrl.config.Section;
@@ -45,11 +47,11 @@ public record LossConfig(
         double entropyCoef,
         @Key(def = "false", help = "DADS per-response KL weights (APO)")
         boolean dads,
-        @Key(def = "2.718281828459045", min = 1e-12, max = 1000, help = "DADS kappa")
+        @Key(def = "" + DadsWeights.DEFAULT_KAPPA, min = 1e-12, max = 1000, help = "DADS kappa")
         double dadsKappa,
         @Key(def = "false", help = "STCR scaling of the negative advantages of wrong, overlong answers (APO)")
         boolean stcr,
-        @Key(def = "9.999950000398841E-6", min = 1e-12, max = 1000, help = "STCR alpha (default ln 1.00001)")
+        @Key(def = "" + StcrWeights.DEFAULT_ALPHA, min = 1e-12, max = 1000, help = "STCR alpha (default ln 1.00001)")
         double stcrAlpha,
         @Key(def = "20", min = 1e-6, max = 100, help = "clamp of logp - old before exp")
         double logRatioClamp,
