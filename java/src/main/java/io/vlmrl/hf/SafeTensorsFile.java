@@ -56,14 +56,16 @@ public final class SafeTensorsFile implements SafeTensorsReader {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
+    private final int mapChunk;
     private final FileChannel channel;
     private final long dataStart;
     private final Map<String, SafeTensorInfo> tensors; // sorted by name
     private final Map<String, String> metadata;
 
-    private SafeTensorsFile(Path file, FileChannel channel, long dataStart, Map<String, SafeTensorInfo> tensors,
-                            Map<String, String> metadata) {
+    private SafeTensorsFile(Path file, int mapChunk, FileChannel channel, long dataStart,
+                            Map<String, SafeTensorInfo> tensors, Map<String, String> metadata) {
         this.file = file;
+        this.mapChunk = mapChunk;
         this.channel = channel;
         this.dataStart = dataStart;
         this.tensors = tensors;
@@ -72,6 +74,14 @@ public final class SafeTensorsFile implements SafeTensorsReader {
 
     /** Opens {@code file} and reads its header; see the class comment for what is checked. */
     public static SafeTensorsFile open(Path file) throws IOException {
+        return open(file, MAP_CHUNK);
+    }
+
+    /** {@link #open(Path)} mapping at most {@code mapChunk} bytes at once (small values test the piecewise copy). */
+    static SafeTensorsFile open(Path file, int mapChunk) throws IOException {
+        if (mapChunk <= 0) {
+            throw new IllegalArgumentException("mapChunk must be > 0, got " + mapChunk);
+        }
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new SafeTensorsException(file, null, "this reader needs a little-endian machine");
         }
@@ -82,14 +92,14 @@ public final class SafeTensorsFile implements SafeTensorsReader {
             throw new SafeTensorsException(file, null, "missing", e);
         }
         try {
-            return readHeader(file, channel);
+            return readHeader(file, channel, mapChunk);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
     }
 
-    private static SafeTensorsFile readHeader(Path file, FileChannel channel) throws IOException {
+    private static SafeTensorsFile readHeader(Path file, FileChannel channel, int mapChunk) throws IOException {
         long size = channel.size();
         if (size < 8) {
             throw new SafeTensorsException(file, null, "truncated: " + size + " bytes, shorter than the 8-byte header length");
@@ -130,7 +140,7 @@ public final class SafeTensorsFile implements SafeTensorsReader {
             }
         }
         checkNoOverlap(file, tensors);
-        return new SafeTensorsFile(file, channel, dataStart, Collections.unmodifiableMap(tensors),
+        return new SafeTensorsFile(file, mapChunk, channel, dataStart, Collections.unmodifiableMap(tensors),
                 Collections.unmodifiableMap(metadata));
     }
 
@@ -265,7 +275,7 @@ public final class SafeTensorsFile implements SafeTensorsReader {
                 new MemoryFormatOptional());
         try {
             for (long done = 0; done < n; ) {
-                int chunk = (int) Math.min(n - done, MAP_CHUNK);
+                int chunk = (int) Math.min(n - done, mapChunk);
                 MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + done, chunk);
                 // from_blob does not own the mapping: copy out of it while `mapped` is reachable.
                 BytePointer pointer = new BytePointer(mapped);

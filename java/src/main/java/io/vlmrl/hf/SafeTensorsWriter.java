@@ -67,6 +67,12 @@ public final class SafeTensorsWriter {
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, SafeDtype floatDtype)
             throws IOException {
+        write(file, tensors, metadata, floatDtype, WRITE_CHUNK);
+    }
+
+    /** {@link #write(Path, Map, Map, SafeDtype)} copying at most {@code chunk} bytes at once (small values test the piecewise copy). */
+    static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, SafeDtype floatDtype, int chunk)
+            throws IOException {
         if (floatDtype != null && !floatDtype.isFloatingPoint()) {
             throw new IllegalArgumentException("floatDtype must be a floating-point dtype, got " + floatDtype);
         }
@@ -85,7 +91,7 @@ public final class SafeTensorsWriter {
                 writeFully(out, length);
                 writeFully(out, ByteBuffer.wrap(header));
                 for (Entry e : entries) {
-                    writeData(out, file, e);
+                    writeData(out, file, e, chunk);
                 }
                 out.force(true);
             }
@@ -254,7 +260,7 @@ public final class SafeTensorsWriter {
         return out;
     }
 
-    private static void writeData(FileChannel out, Path file, Entry e) throws IOException {
+    private static void writeData(FileChannel out, Path file, Entry e, int chunkBytes) throws IOException {
         long n = e.bytes();
         if (n == 0) {
             return;
@@ -266,7 +272,7 @@ public final class SafeTensorsWriter {
             }
             BytePointer base = new BytePointer(cpu.data_ptr());
             for (long done = 0; done < n; ) {
-                int len = (int) Math.min(n - done, WRITE_CHUNK);
+                int len = (int) Math.min(n - done, chunkBytes);
                 BytePointer chunk = base.getPointer(done);
                 chunk.capacity(len).limit(len);
                 writeFully(out, chunk.asByteBuffer());

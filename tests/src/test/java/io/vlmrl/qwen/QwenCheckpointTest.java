@@ -175,6 +175,8 @@ class QwenCheckpointTest {
             QwenCheckpoint.save(single, one, SafeDtype.F32);
             assertEquals(Set.of("config.json", "model.safetensors"), names(one));
             assertSameWeights(QwenFixture.float32(), one);
+            assertArrayEquals(Files.readAllBytes(QwenFixture.float32().resolve("model.safetensors")),
+                    Files.readAllBytes(one.resolve("model.safetensors")), "byte-identical to save_pretrained's file");
 
             Path two = tmp.resolve("two");
             QwenCheckpoint.save(single, two, SafeDtype.F32, 640_000);
@@ -185,6 +187,10 @@ class QwenCheckpointTest {
             assertEquals(JSON.readTree(Files.readString(QwenFixture.sharded().resolve("model.safetensors.index.json"))),
                     JSON.readTree(Files.readString(two.resolve("model.safetensors.index.json"))));
             assertSameWeights(QwenFixture.float32(), two);
+            for (String shard : new String[] {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}) {
+                assertArrayEquals(Files.readAllBytes(QwenFixture.sharded().resolve(shard)), Files.readAllBytes(two.resolve(shard)),
+                        shard + " byte-identical to save_pretrained's");
+            }
             assertEquals(single.config().text(), QwenVlConfig.load(two).text());
             assertEquals("float32", JSON.readTree(Files.readString(two.resolve("config.json"))).get("torch_dtype").asText());
 
@@ -212,7 +218,8 @@ class QwenCheckpointTest {
                     assertTrue(torch.equal(original.read(name), saved.read(name)), name);
                 }
             }
-            assertEquals(Files.size(QwenFixture.bf16().resolve("model.safetensors")), Files.size(out.resolve("model.safetensors")));
+            assertArrayEquals(Files.readAllBytes(QwenFixture.bf16().resolve("model.safetensors")),
+                    Files.readAllBytes(out.resolve("model.safetensors")), "byte-identical to the BF16 fixture file");
         } finally {
             model.close();
         }
