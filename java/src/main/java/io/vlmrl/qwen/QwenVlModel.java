@@ -306,6 +306,42 @@ public final class QwenVlModel extends Module {
         return Collections.unmodifiableMap(out);
     }
 
+    /** Copies every parameter value from {@code other} (same architecture) into this model, across devices and dtypes. */
+    public void loadStateFrom(QwenVlModel other) {
+        Map<String, Tensor> source = other.namedParameters(), target = namedParameters();
+        if (!source.keySet().equals(target.keySet())) {
+            throw new IllegalArgumentException("loadStateFrom needs the same architecture; this: " + config + ", other: " + other.config);
+        }
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+             org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : target.entrySet()) {
+                Tensor from = source.get(e.getKey());
+                if (!Arrays.equals(QwenTensors.shape(from), QwenTensors.shape(e.getValue()))) {
+                    throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
+                            + Arrays.toString(QwenTensors.shape(from)) + " in the source, " + Arrays.toString(QwenTensors.shape(e.getValue())) + " here");
+                }
+                e.getValue().copy_(from);
+            }
+        }
+    }
+
+    /**
+     * A new model with the same config and a copy of the weights, on the same device and in the
+     * same dtype (e.g. the frozen KL reference). Call it outside any {@code PointerScope}.
+     */
+    public QwenVlModel copy() {
+        QwenVlModel clone = new QwenVlModel(config);
+        clone.to(device(), lmHead.scalar_type(), false);
+        clone.loadStateFrom(this);
+        return clone;
+    }
+
+    /** Stops gradients to every parameter (a frozen reference); returns this. */
+    public QwenVlModel freeze() {
+        namedParameters().values().forEach(p -> p.requires_grad_(false));
+        return this;
+    }
+
     /** Number of scalar parameters (the tied head counted once). */
     public long parameterCount() {
         return namedParameters().values().stream().mapToLong(Tensor::numel).sum();
