@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The weights of a Hugging Face model directory, as {@code from_pretrained} finds them: the
@@ -139,7 +138,7 @@ public final class SafeTensorsDirectory implements SafeTensorsReader {
 
     @Override
     public Set<String> names() {
-        return Collections.unmodifiableSet(new TreeSet<>(byTensor.keySet()));
+        return byTensor.keySet(); // sorted, unmodifiable
     }
 
     @Override

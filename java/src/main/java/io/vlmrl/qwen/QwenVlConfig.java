@@ -212,8 +212,9 @@ public final class QwenVlConfig {
             int intermediate = integer(textKey("intermediate_size"), "intermediate_size", 29568);
             int layers = integer(textKey("num_hidden_layers"), "num_hidden_layers", 80);
             int heads = integer(textKey("num_attention_heads"), "num_attention_heads", 64);
+            // transformers: absent -> 8; explicitly null -> num_attention_heads (backward compatibility)
             JsonNode kv = textKey("num_key_value_heads");
-            int kvHeads = kv == null || kv.isNull() ? (kv == null ? 8 : heads) : integer(kv, "num_key_value_heads", 8);
+            int kvHeads = kv != null && kv.isNull() ? heads : integer(kv, "num_key_value_heads", 8);
             double eps = number(textKey("rms_norm_eps"), "rms_norm_eps", 1e-5);
             JsonNode tie = textKey("tie_word_embeddings");
             boolean tied = tie != null && !tie.isNull() && tie.asBoolean();
