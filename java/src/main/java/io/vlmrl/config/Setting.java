@@ -61,6 +61,11 @@ public final class Setting {
     public Object defaultValue() { return defaultValue; }
     public String help() { return help; }
 
+    /** Whether the allowed values are a registry's names (which code may extend at run time). */
+    public boolean registryBacked() {
+        return registry != null;
+    }
+
     /** The allowed values as a message fragment: "an integer in [1, 64]", "one of ppo, grpo". */
     public String allowed() {
         switch (kind) {

@@ -16,7 +16,7 @@ import io.vlmrl.kernels.NonFinitePolicy;
  */
 @Section("loss")
 public record LossConfig(
-        @Key(def = "grpo", registry = Advantages.class, help = "advantage estimator (registered names)")
+        @Key(def = "grpo", registry = Advantages.class, help = "advantage estimator: grpo, drgrpo, rloo or a registered one")
         String advantage,
         @Key(def = "ppo", registry = PolicyLossRegistry.class,
                 help = "policy loss: ppo, clip-higher (DAPO), aaac (ACPO) or a registered one")

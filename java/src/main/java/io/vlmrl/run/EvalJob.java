@@ -3,6 +3,7 @@ package io.vlmrl.run;
 import io.vlmrl.eval.EvalResult;
 import io.vlmrl.eval.Evaluator;
 import io.vlmrl.policy.Policy;
+import io.vlmrl.reward.GuardedReward;
 import io.vlmrl.reward.Rewards;
 import org.bytedeco.pytorch.global.torch;
 
@@ -23,7 +24,7 @@ public final class EvalJob {
             throw new IllegalArgumentException("--model: expected the model directory to evaluate, got none");
         }
         RunData data = RunData.open(config, RunData.Need.EVAL);
-        var reward = Rewards.create(config.reward(), data.builtin());
+        var reward = new GuardedReward(Rewards.create(config.reward(), data.builtin()), config.reward().onError());
         torch.set_num_threads(config.threads());
         try (Policy policy = Policies.load(Path.of(config.model().path()), false)) {
             for (int i = 0; i < data.heldOut().size(); i++) policy.check(data.heldOut().get(i));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vlmrl.eval.EvalResult;
 import io.vlmrl.eval.Evaluator;
 import io.vlmrl.policy.Policy;
+import io.vlmrl.reward.GuardedReward;
 import io.vlmrl.reward.RewardFunction;
 import io.vlmrl.reward.Rewards;
 import io.vlmrl.rl.MetricsLogger;
@@ -155,7 +156,8 @@ public final class TrainJob {
 
     /** Greedy accuracy on the held-out problems. */
     private EvalResult evaluate(Policy policy, RewardFunction reward, RunData data) {
-        return new Evaluator(policy, reward, config.eval()).evaluate(data.heldOut());
+        RewardFunction guarded = new GuardedReward(reward, config.reward().onError());
+        return new Evaluator(policy, guarded, config.eval()).evaluate(data.heldOut());
     }
 
     /** eval.json: accuracy before and after RL, overall and per problem type. */

@@ -127,4 +127,43 @@ class MainTest {
         assertEquals(2, r[0], (String) r[1]);
         assertTrue(((String) r[1]).contains("(sft.steps: 1000 -> 7)"), (String) r[1]);
     }
+
+    /** Runs the CLI and returns (exit code, stdout). */
+    private static Object[] runOut(String... args) {
+        PrintStream originalOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.execute(args);
+            return new Object[] {code, out.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(originalOut);
+        }
+    }
+
+    @Test
+    void configListsEveryKeyWithItsValueDefaultRangeAndHelp() {
+        Object[] r = runOut("config", "--preset", "dapo", "--set", "rollout.group_size=4");
+        assertEquals(0, r[0]);
+        String text = (String) r[1];
+        for (io.vlmrl.config.Setting s : RunConfig.schema().settings().values()) {
+            assertTrue(text.contains(s.key()), "config does not list " + s.key());
+            assertTrue(text.contains(s.help()), "config does not show the help of " + s.key());
+        }
+        assertTrue(text.matches("(?s).*rollout\\.group_size +4 .*"), "the value set on the command line is shown");
+        assertTrue(text.matches("(?s).*loss\\.mode +clip-higher .*"), "the preset's value is shown");
+        assertTrue(text.contains("default 8; an integer in [1, 1024]"), text);
+        Object[] help = runOut("train", "--help");
+        assertTrue(((String) help[1]).contains("vlmrl config"), "train --help points to the key listing");
+    }
+
+    @Test
+    void taskExportWritesADatasetTheUserDataPathReads() {
+        Path out = dir.resolve("exported");
+        Object[] r = runOut("task", "export", "--out", out.toString(), "--train", "5", "--eval", "3");
+        assertEquals(0, r[0]);
+        assertEquals(5, io.vlmrl.data.JsonlDataset.load(out.resolve("train.jsonl")).size());
+        assertEquals(3, io.vlmrl.data.JsonlDataset.load(out.resolve("eval.jsonl")).size());
+        assertRefused("--train", "task", "export", "--out", out.toString(), "--train", "0");
+    }
 }
