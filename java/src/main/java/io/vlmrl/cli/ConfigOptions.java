@@ -50,6 +50,16 @@ final class ConfigOptions {
         all.add(key + "=" + value);
     }
 
+    /** The keys given with {@code --set} or a shorthand. */
+    java.util.Set<String> overriddenKeys() {
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+        for (String o : allOverrides()) {
+            int eq = o.indexOf('=');
+            if (eq > 0) keys.add(o.substring(0, eq).trim());
+        }
+        return keys;
+    }
+
     /** The resolved configuration; {@code preset} null takes it from the file or the default. */
     RunConfig resolve(String preset) {
         return RunConfig.resolve(preset, configFile, allOverrides());

@@ -15,8 +15,11 @@ import java.util.Optional;
  * 2-core machine, as soon as any other process wants a core, every parallel region then waits a
  * scheduler slice for a descheduled peer. Measured on 2 cores with one other busy process: an RL
  * step of the default {@code train} took 20-22 s with the default policy and 1.3-1.8 s with
- * {@code passive}. So the CLI relaunches its own JVM once with the variable set; the child exits
- * when the parent dies (even by {@code kill -9}), so a killed run never keeps writing.
+ * {@code passive}. So the CLI relaunches its own JVM once with the variable set.
+ *
+ * <p>The child ends the moment its parent does (even by {@code kill -9}), so a killed run never
+ * keeps writing: its standard input is a pipe from the parent, which the operating system closes
+ * when the parent dies; a thread of the child reads it and halts the child at end of input.
  */
 final class OpenMpRelaunch {
     static final String VARIABLE = "OMP_WAIT_POLICY";
@@ -41,16 +44,33 @@ final class OpenMpRelaunch {
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                .redirectError(ProcessBuilder.Redirect.INHERIT); // stdin stays a pipe: see exitWithParent
         builder.environment().put(VARIABLE, "passive");
         Process child = builder.start();
+        PARENT_PIPE = child.getOutputStream(); // held open (never written) for the child's life
         // Ctrl-C / SIGTERM on the parent end the child too.
         Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
         return Optional.of(child.waitFor());
     }
 
+    /** The child's standard input; kept reachable so that it is not closed while the child runs. */
+    private static java.io.OutputStream PARENT_PIPE;
+
+    /** Halts this (child) JVM as soon as its standard input, the pipe from the parent, ends. */
     private static void exitWithParent() {
-        ProcessHandle.current().parent().ifPresent(parent ->
-                parent.onExit().thenRun(() -> Runtime.getRuntime().halt(137)));
+        Thread watcher = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // the parent never writes; any byte is ignored
+                }
+            } catch (java.io.IOException ignored) {
+                // a broken pipe is the parent's death too
+            }
+            Runtime.getRuntime().halt(137);
+        }, "vlmrl-parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 }

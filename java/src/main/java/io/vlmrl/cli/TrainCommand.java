@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code train}: warm start (SFT, or --model) → RL → eval. */
@@ -37,6 +38,8 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunConfig config;
         Path runDir;
+        Set<String> mayChange = Set.of();
+        String advice;
         if (resume != null) {
             Path file = RunDirectory.at(resume).config();
             if (!Files.isRegularFile(file)) {
@@ -51,14 +54,18 @@ public final class TrainCommand implements Callable<Integer> {
             }
             config = RunConfig.resolve(null, file, options.allOverrides());
             runDir = resume;
+            mayChange = options.overriddenKeys();
+            advice = "config.yaml no longer says what the run was made with: restore it, or give the changed keys with --set";
         } else {
             if (out == null) throw new IllegalArgumentException("--out: a run directory is required");
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException("--out: expected a directory, got the file '" + out + "'");
+            }
             config = options.resolve(preset);
-            TrainJob.checkSameSettings(out, config, key -> true,
-                    "continue it with --resume " + out + " (--set still applies), or choose another --out");
             runDir = out;
+            advice = "continue it with --resume " + out + " (--set still applies), or choose another --out";
         }
-        Map<String, Object> report = new TrainJob(config, runDir).showProgress(!quiet).run();
+        Map<String, Object> report = new TrainJob(config, runDir).allowChanges(mayChange, advice).showProgress(!quiet).run();
         System.out.printf("preset %s: held-out accuracy %.3f -> %.3f (%s)%n", config.preset(),
                 report.get("accuracy_before"), report.get("accuracy_after"), RunDirectory.at(runDir).eval());
         return 0;

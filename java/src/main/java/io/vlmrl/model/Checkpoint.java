@@ -1,5 +1,8 @@
 package io.vlmrl.model;
 
+import io.vlmrl.files.ArchiveFiles;
+import io.vlmrl.files.AtomicFiles;
+import io.vlmrl.files.DamagedFileException;
 import io.vlmrl.policy.Tokenizer;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -8,11 +11,9 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
@@ -85,18 +86,16 @@ public final class Checkpoint {
 
     /** Writes every parameter of {@code model} to {@code file} (atomically). */
     public static void saveWeights(Path file, VisionLanguageModel model) throws IOException {
-        Path tmp = temporarySibling(file);
-        try {
-            OutputArchive archive = new OutputArchive();
+        try (OutputArchive archive = new OutputArchive()) {
             for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
-                archive.write(e.getKey(), e.getValue().detach().cpu());
+                Tensor value = e.getValue().detach().cpu();
+                if (!value.isfinite().all().item_bool()) {
+                    throw new CheckpointException(file, "refusing to save tensor " + e.getKey()
+                            + ": it holds NaN or infinite values (the training diverged)");
+                }
+                archive.write(e.getKey(), value);
             }
-            archive.save_to(tmp.toString());
-            moveIntoPlace(tmp, file);
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file, "cannot write weights: " + e.getMessage(), e);
-        } finally {
-            Files.deleteIfExists(tmp);
+            ArchiveFiles.save(archive, file);
         }
     }
 
@@ -110,10 +109,9 @@ public final class Checkpoint {
         }
         InputArchive archive = new InputArchive();
         try {
-            archive.load_from(file.toString());
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file, "not a readable LibTorch archive (truncated or corrupt?): "
-                    + firstLine(e.getMessage()), e);
+            ArchiveFiles.load(archive, file);
+        } catch (DamagedFileException e) {
+            throw new CheckpointException(file, e.problem(), e);
         }
         Map<String, Tensor> parameters = model.namedParameters();
         Set<String> stored = new HashSet<>();
@@ -135,48 +133,23 @@ public final class Checkpoint {
                     archive.read(e.getKey(), value);
                 } catch (RuntimeException ex) {
                     throw new CheckpointException(file, "cannot read tensor " + e.getKey() + " (corrupt?): "
-                            + firstLine(ex.getMessage()), ex);
+                            + ArchiveFiles.firstLine(ex.getMessage()), ex);
                 }
                 long[] expected = Tensors.shape(e.getValue()), actual = Tensors.shape(value);
                 if (!Arrays.equals(expected, actual)) {
                     throw new CheckpointException(file, "tensor " + e.getKey() + " has shape " + Arrays.toString(actual)
                             + ", the model expects " + Arrays.toString(expected));
                 }
+                if (!value.isfinite().all().item_bool()) {
+                    throw new CheckpointException(file, "tensor " + e.getKey() + " holds NaN or infinite values");
+                }
                 e.getValue().copy_(value);
             }
         }
     }
 
-    /** Writes {@code bytes} to a temporary file next to {@code file} and moves it into place atomically. */
+    /** Writes {@code bytes} to {@code file} atomically. */
     static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path tmp = temporarySibling(file);
-        try {
-            Files.write(tmp, bytes);
-            moveIntoPlace(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static Path temporarySibling(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        return Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
-    }
-
-    private static void moveIntoPlace(Path tmp, Path file) throws IOException {
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "(no message)";
-        }
-        int nl = message.indexOf('\n');
-        return nl < 0 ? message : message.substring(0, nl);
+        AtomicFiles.write(file, bytes);
     }
 }

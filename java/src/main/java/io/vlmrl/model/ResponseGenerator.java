@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.SamplingConfig;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -139,7 +140,14 @@ public final class ResponseGenerator {
         for (int i = 0; i < b; i++) {
             index[i] = chosen[i];
         }
+        for (int i = 0; i < b; i++) {
+            if (!finished[i] && chosen[i] < 0) throw new NonFiniteException("the policy's logits while sampling");
+        }
         float[] lp = Tensors.toFloats(logp.gather(1, Tensors.longs(index, logits.device(), b, 1)));
+        for (int i = 0; i < b; i++) {
+            // A finite distribution gives every sampled (or greedy) token a finite log-prob.
+            if (!finished[i] && !Float.isFinite(lp[i])) throw new NonFiniteException("the policy's logits while sampling");
+        }
         return new Choice(chosen, lp);
     }
 

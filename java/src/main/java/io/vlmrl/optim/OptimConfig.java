@@ -25,7 +25,20 @@ public record OptimConfig(
         @Key(def = "64", min = 1, max = 1 << 20, help = "responses per optimizer update")
         int miniBatchSize,
         @Key(def = "32", min = 1, max = 1 << 20, help = "responses per forward/backward (<= mini_batch_size)")
-        int microBatchSize) {
+        int microBatchSize,
+        @Key(def = "stop", help = "a NaN or infinite loss or gradient norm: stop (naming the step and the quantity) or skip the update")
+        OnNonFinite onNonFinite,
+        @Key(def = "0.01", min = 0, max = 100,
+                help = "warn (once) when the policy's mean token entropy falls below this many nats (0: never)")
+        double entropyWarning) {
+
+    /** What an update with a non-finite loss or gradient does. */
+    public enum OnNonFinite {
+        /** Stop the run with an error naming the step and the quantity (the last checkpoint stays intact). */
+        STOP,
+        /** Drop the update (gradients zeroed, weights unchanged), count it and go on. */
+        SKIP
+    }
 
     public OptimConfig {
         if (microBatchSize > miniBatchSize) {

@@ -9,6 +9,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import io.vlmrl.files.ArchiveFiles;
+
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,15 +72,22 @@ public final class OptimizerStep implements AutoCloseable {
     }
 
     /**
-     * Clips the accumulated gradients, updates the parameters and zeroes the gradients.
+     * Clips the accumulated gradients, updates the parameters and zeroes the gradients. When the
+     * gradient norm is not finite (the training diverged) the parameters are left unchanged: the
+     * gradients are zeroed and the norm is returned for the caller to act on.
      *
-     * @return the global gradient L2 norm before clipping
+     * @return the global gradient L2 norm before clipping (NaN or infinite: no update was made)
      */
     public double apply() {
         double norm = torch.clip_grad_norm_(parameters, maxGradNorm > 0 ? maxGradNorm : Double.POSITIVE_INFINITY);
-        adamW.step();
+        if (Double.isFinite(norm)) adamW.step();
         adamW.zero_grad(true);
         return norm;
+    }
+
+    /** Drops the accumulated gradients without an update (a diverged mini-batch). */
+    public void discard() {
+        adamW.zero_grad(true);
     }
 
     /** Sets the learning rate of every parameter group (for schedules). */
@@ -89,19 +99,28 @@ public final class OptimizerStep implements AutoCloseable {
         }
     }
 
-    /** Writes the AdamW state (moments and step counts) to {@code file}. */
-    public void save(Path file) {
+    /** Writes the AdamW state (moments and step counts) to {@code file}, atomically. */
+    public void save(Path file) throws IOException {
         try (OutputArchive archive = new OutputArchive()) {
             adamW.save(archive);
-            archive.save_to(file.toString());
+            ArchiveFiles.save(archive, file);
         }
     }
 
-    /** Restores the AdamW state written by {@link #save}. */
-    public void load(Path file) {
+    /**
+     * Restores the AdamW state written by {@link #save}.
+     *
+     * @throws IOException naming the file when it is missing, damaged or from another model
+     */
+    public void load(Path file) throws IOException {
         try (InputArchive archive = new InputArchive()) {
-            archive.load_from(file.toString());
-            adamW.load(archive);
+            ArchiveFiles.load(archive, file);
+            try {
+                adamW.load(archive);
+            } catch (RuntimeException e) {
+                throw new io.vlmrl.files.DamagedFileException(file, "not this model's optimizer state: "
+                        + ArchiveFiles.firstLine(e.getMessage()), e);
+            }
         }
     }
 

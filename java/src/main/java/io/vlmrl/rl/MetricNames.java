@@ -14,6 +14,7 @@ public final class MetricNames {
     public static final String KL_LOSS = "kl_loss";
     public static final String ENTROPY = "entropy";
     public static final String GRAD_NORM = "grad_norm";
+    public static final String SKIPPED_UPDATES = "optim/skipped_updates";
     public static final String REWARD_MEAN = "reward/mean";
     public static final String REWARD_STD = "reward/std";
     public static final String REWARD_ERRORS = "reward/errors";
@@ -32,7 +33,7 @@ public final class MetricNames {
     /** Every metric logged each step. */
     public static final List<String> ALL = List.of(
             PG_LOSS, PG_CLIPFRAC, PG_CLIPFRAC_HIGHER, PG_CLIPFRAC_LOWER, DUAL_CLIPFRAC, PPO_KL, KL_LOSS,
-            ENTROPY, GRAD_NORM, REWARD_MEAN, REWARD_STD, REWARD_ERRORS, ACCURACY, LENGTH_MEAN, LENGTH_MAX,
+            ENTROPY, GRAD_NORM, SKIPPED_UPDATES, REWARD_MEAN, REWARD_STD, REWARD_ERRORS, ACCURACY, LENGTH_MEAN, LENGTH_MAX,
             LENGTH_CLIP_RATIO, EPS_HIGH_MEAN, DADS_LAMBDA_MEAN, STCR_WEIGHT_MEAN, REUSE_K,
             GATE_PASS_RATE, STEP_TIME, TOKENS_PER_S);
 

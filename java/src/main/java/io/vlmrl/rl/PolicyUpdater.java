@@ -13,6 +13,7 @@ import io.vlmrl.loss.PolicyLossResult;
 import io.vlmrl.loss.LossConfig;
 import io.vlmrl.optim.OptimConfig;
 import io.vlmrl.optim.OptimizerStep;
+import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.Policy;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -45,6 +46,7 @@ public final class PolicyUpdater {
     private final double temperature;
     private final int miniBatchSize;
     private final int microBatchSize;
+    private final OptimConfig.OnNonFinite onNonFinite;
 
     /** What the passes of one step did. */
     public static final class Outcome {
@@ -60,6 +62,8 @@ public final class PolicyUpdater {
         /** Tokens that went through a training forward. */
         public long trainedTokens;
         public int updates;
+        /** Mini-batches whose update was dropped for a non-finite loss or gradient ({@code optim.on_non_finite=skip}). */
+        public int skippedUpdates;
     }
 
     /**
@@ -78,6 +82,7 @@ public final class PolicyUpdater {
         this.temperature = temperature;
         this.miniBatchSize = optim.miniBatchSize();
         this.microBatchSize = optim.microBatchSize();
+        this.onNonFinite = optim.onNonFinite();
         if (lossConfig.klEnabled() && reference == null) {
             throw new IllegalArgumentException("reference: a KL term (" + lossConfig.klEstimator().configName()
                     + ") needs a reference policy, got none");
@@ -107,11 +112,22 @@ public final class PolicyUpdater {
                 Denominators denominators = new Denominators(batch.validTokens(rows), batch.nonEmpty(rows),
                         rows.length, batch.maxLength());
                 PolicyLossMetrics miniMetrics = PolicyLossMetrics.empty();
-                for (int[] micro : mini) {
-                    miniMetrics = miniMetrics.plus(trainMicroBatch(batch, micro, denominators, stats));
-                    out.trainedTokens += batch.validTokens(micro);
+                double norm;
+                try {
+                    for (int[] micro : mini) {
+                        miniMetrics = miniMetrics.plus(trainMicroBatch(batch, micro, denominators, stats));
+                        out.trainedTokens += batch.validTokens(micro);
+                    }
+                    if (!Double.isFinite(miniMetrics.pgLoss())) throw new NonFiniteException("the policy loss");
+                    norm = optimizer.apply();
+                    if (!Double.isFinite(norm)) throw new NonFiniteException("the gradient norm");
+                } catch (NonFiniteException e) {
+                    optimizer.discard();
+                    if (onNonFinite == OptimConfig.OnNonFinite.STOP) throw e;
+                    out.skippedUpdates++;
+                    continue;
                 }
-                sumNorm += optimizer.apply();
+                sumNorm += norm;
                 sumPg += miniMetrics.pgLoss();
                 sumKl += miniMetrics.klLoss();
                 out.updates++;
@@ -120,9 +136,11 @@ public final class PolicyUpdater {
             out.passMeanRatio.add(passMetrics.validTokens() == 0 ? 1.0 : passMetrics.sumRatio() / passMetrics.validTokens());
             out.metrics = out.metrics.plus(passMetrics);
         }
-        out.meanPgLoss = sumPg / out.updates;
-        out.meanKlLoss = sumKl / out.updates;
-        out.meanGradNorm = sumNorm / out.updates;
+        if (out.updates > 0) {
+            out.meanPgLoss = sumPg / out.updates;
+            out.meanKlLoss = sumKl / out.updates;
+            out.meanGradNorm = sumNorm / out.updates;
+        }
         return out;
     }
 
@@ -131,7 +149,7 @@ public final class PolicyUpdater {
         try (PointerScope scope = new PointerScope()) {
             RolloutBatch.Slice s = batch.slice(rows);
             Tensor logits = policy.responseLogits(s.prompts(), s.responseIds());
-            LogProbs lp = LogProbs.compute(backend, logits, s.responseIds(), temperature, true);
+            LogProbs lp = logProbs(logits, s.responseIds(), "the policy's logits (training forward)");
             PolicyLossInputs.Builder in = PolicyLossInputs.builder(lp.logp(), s.oldLogp(), s.advantages(), s.mask())
                     .klWeights(s.klWeights())
                     .entropy(lp.entropy())
@@ -161,13 +179,27 @@ public final class PolicyUpdater {
                     RolloutBatch.Slice s = batch.slice(rows);
                     Tensor logits = model.responseLogits(s.prompts(), s.responseIds());
                     // Same call as in training (entropy included) so the forward is the same sequence of operations.
-                    LogProbs lp = LogProbs.compute(backend, logits, s.responseIds(), temperature, true);
+                    LogProbs lp = logProbs(logits, s.responseIds(), model == reference
+                            ? "the reference policy's logits" : "the policy's logits (old log-probs)");
                     Tensor logp = lp.logp().mul(s.mask()).contiguous();
                     float[] values = new float[(int) logp.numel()];
                     logp.data_ptr_float().get(values);
                     RolloutBatch.scatter(rows, values, target, batch.maxLength());
                 }
             }
+        }
+    }
+
+    /**
+     * Token log-probs and entropies; logits that are not finite (a diverged policy) are reported as
+     * such, where the kernels would only name a bad index.
+     */
+    private LogProbs logProbs(Tensor logits, Tensor targets, String what) {
+        try {
+            return LogProbs.compute(backend, logits, targets, temperature, true);
+        } catch (IllegalArgumentException e) {
+            if (!logits.isfinite().all().item_bool()) throw new NonFiniteException(what);
+            throw e;
         }
     }
 

@@ -2,6 +2,7 @@ package io.vlmrl.rl;
 
 import io.vlmrl.data.Dataset;
 import io.vlmrl.optim.OptimizerStep;
+import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.Policy;
 import io.vlmrl.reward.GuardedReward;
 import io.vlmrl.reward.RewardFunction;
@@ -38,6 +39,7 @@ import java.util.Random;
  * the caller's to close. The optimizer state is the trainer's, freed by {@link #close()}.
  */
 public final class RlTrainer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RlTrainer.class);
 
     /** Reported after each step (for tests and progress displays). */
     public record StepReport(int step, Map<String, Double> metrics, List<Double> passMeanRatio, int keptGroups) {}
@@ -55,6 +57,7 @@ public final class RlTrainer implements AutoCloseable {
     private final MetricsLogger metrics;
     private int nextStep;
     private boolean showProgress = true;
+    private boolean entropyWarned;
 
     /**
      * Starts the RL part of a run, or resumes it from the newest checkpoint in {@code run}.
@@ -72,7 +75,7 @@ public final class RlTrainer implements AutoCloseable {
         this.policy = policy;
         Files.createDirectories(run.root());
         this.optimizer = OptimizerStep.of(policy.trainableParameters(), config.optim());
-        Path checkpoint = TrainCheckpoint.latest(run);
+        Path checkpoint = TrainCheckpoint.latestIntact(run);
         int keepRecords = 0;
         if (checkpoint != null) {
             TrainCheckpoint.State state = TrainCheckpoint.load(checkpoint, policy, optimizer);
@@ -120,8 +123,24 @@ public final class RlTrainer implements AutoCloseable {
         }
     }
 
-    /** Runs one step, logs it and checkpoints when due. */
+    /**
+     * Runs one step, logs it and checkpoints when due.
+     *
+     * @throws DivergenceException when logits, the loss or the gradient norm stop being finite
+     *                             ({@code optim.on_non_finite=stop}); the last checkpoint is intact
+     */
     public StepReport step() throws IOException {
+        try {
+            return runStep();
+        } catch (NonFiniteException e) {
+            throw new DivergenceException(nextStep, e, "lower optim.lr (now " + config.optim().lr() + ")"
+                    + (config.optim().gradClip() > 0 ? "" : ", clip the gradient (optim.grad_clip > 0)")
+                    + (config.optim().weightDecay() > 1 ? ", lower optim.weight_decay (now " + config.optim().weightDecay() + ")" : "")
+                    + "; resume from the last checkpoint with --resume");
+        }
+    }
+
+    private StepReport runStep() throws IOException {
         int t = nextStep;
         long start = System.nanoTime();
         long errorsBefore = reward.errors();
@@ -150,12 +169,26 @@ public final class RlTrainer implements AutoCloseable {
             report = new StepReport(t, m, outcome.passMeanRatio, rollout.kept.size());
         }
         metrics.log(t, report.metrics());
+        warnOnEntropyCollapse(t, report.metrics().get(MetricNames.ENTROPY), report.metrics().get(MetricNames.SKIPPED_UPDATES));
         nextStep = t + 1;
         int every = config.checkpoint().every();
         if (every > 0 && nextStep % every == 0 || nextStep == config.steps()) {
-            TrainCheckpoint.save(run, nextStep, policy, optimizer, metrics.records());
+            TrainCheckpoint.save(run, nextStep, policy, optimizer, metrics.records(), config.checkpoint().keep());
         }
         return report;
+    }
+
+    private void warnOnEntropyCollapse(int t, double entropy, double skipped) {
+        if (skipped > 0) {
+            LOG.warn("step {}: {} update(s) skipped for a non-finite loss or gradient (optim.on_non_finite=skip)", t, (long) skipped);
+        }
+        double floor = config.optim().entropyWarning();
+        if (!entropyWarned && floor > 0 && entropy < floor) {
+            entropyWarned = true;
+            LOG.warn("step {}: the policy's mean token entropy fell to {} nats (below optim.entropy_warning = {}): "
+                    + "it has collapsed onto fixed responses and will hardly explore; a lower optim.lr or an entropy bonus "
+                    + "(loss.entropy_coef) keeps it open", t, entropy, floor);
+        }
     }
 
     @Override

@@ -29,6 +29,7 @@ final class StepMetrics {
         m.put(MetricNames.KL_LOSS, update.updates == 0 ? 0.0 : update.meanKlLoss);
         m.put(MetricNames.ENTROPY, lm.sumEntropy() / valid);
         m.put(MetricNames.GRAD_NORM, update.updates == 0 ? 0.0 : update.meanGradNorm);
+        m.put(MetricNames.SKIPPED_UPDATES, (double) update.skippedUpdates);
         m.put(MetricNames.REWARD_MEAN, rollout.rewardMean());
         m.put(MetricNames.REWARD_STD, rollout.rewardStd());
         m.put(MetricNames.REWARD_ERRORS, (double) rewardErrors);

@@ -77,10 +77,17 @@ public final class Comparison {
                 throw new IllegalArgumentException("--out: " + warmStart() + " holds a warm start of unknown settings; "
                         + "delete it or choose another --out");
             }
-            TrainJob.checkSameSettings(warmStart(), shared, Comparison::shapesTheWarmStart, "delete it or choose another --out");
+            Path file = warmStart().resolve(RunDirectory.CONFIG_FILE);
+            if (Files.isRegularFile(file)) {
+                List<String> differences = RunConfig.load(file).differences(shared, Comparison::shapesTheWarmStart);
+                if (!differences.isEmpty()) {
+                    throw new IllegalArgumentException("--out: " + warmStart() + " holds a warm start made with other settings ("
+                            + String.join(", ", differences) + "); delete it or choose another --out");
+                }
+            }
         }
         for (String preset : presets) {
-            TrainJob.checkSameSettings(out.resolve(preset), configOf(preset), key -> true, "delete it or choose another --out");
+            RunRecord.checkContinues(out.resolve(preset), configOf(preset), java.util.Set.of(), "delete it or choose another --out");
         }
     }
 

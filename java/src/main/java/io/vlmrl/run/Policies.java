@@ -3,6 +3,7 @@ package io.vlmrl.run;
 import io.vlmrl.data.Problem;
 import io.vlmrl.model.BuiltinPolicy;
 import io.vlmrl.policy.Policy;
+import io.vlmrl.store.PolicyDirectory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,6 +36,7 @@ public final class Policies {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model.path: expected a model directory, got '" + dir + "' (no such directory)");
         }
+        PolicyDirectory.verify(dir);
         if (BuiltinPolicy.isCheckpoint(dir)) {
             return BuiltinPolicy.load(dir, freezeVision);
         }

@@ -2,6 +2,7 @@ package io.vlmrl.run;
 
 import io.vlmrl.policy.Policy;
 import io.vlmrl.sft.SftResult;
+import io.vlmrl.store.PolicyDirectory;
 import io.vlmrl.store.RunDirectory;
 import org.bytedeco.pytorch.global.torch;
 
@@ -53,11 +54,19 @@ public final class SftJob {
         torch.set_num_threads(config.threads());
         try (Policy policy = Policies.initial(config, data)) {
             Policies.check(policy, data.toCheck());
-            SftResult result = new io.vlmrl.sft.SftTrainer(policy, config.sft(), config.seed())
-                    .showProgress(showProgress).train(data.sft());
-            TrainJob.saveAtomically(policy, out);
-            result.writeJson(out.resolve(RunDirectory.SFT_RESULT_FILE));
-            config.writeYaml(out.resolve(RunDirectory.CONFIG_FILE));
+            SftResult result;
+            try {
+                result = new io.vlmrl.sft.SftTrainer(policy, config.sft(), config.seed())
+                        .showProgress(showProgress).train(data.sft());
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw JobFailedException.recorded(out.resolveSibling(out.getFileName() + ".log"), e);
+            }
+            PolicyDirectory.save(policy, out, dir -> {
+                result.writeJson(dir.resolve(RunDirectory.SFT_RESULT_FILE));
+                config.writeYaml(dir.resolve(RunDirectory.CONFIG_FILE));
+            });
             return result;
         }
     }

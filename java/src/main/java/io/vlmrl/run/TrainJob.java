@@ -12,6 +12,9 @@ import io.vlmrl.rl.MetricsLogger;
 import io.vlmrl.rl.RlTrainer;
 import io.vlmrl.sft.SftResult;
 import io.vlmrl.sft.SftTrainer;
+import io.vlmrl.files.AtomicFiles;
+import io.vlmrl.store.PolicyDirectory;
+import io.vlmrl.store.RunLock;
 import io.vlmrl.store.RunDirectory;
 import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
@@ -24,8 +27,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Predicate;
 
 /**
  * What {@code vlmrl train} does: warm start → held-out accuracy before → RL → held-out accuracy
@@ -41,6 +44,8 @@ public final class TrainJob {
     private final RunConfig config;
     private final RunDirectory run;
     private boolean showProgress = true;
+    private Set<String> mayChange = Set.of();
+    private String advice = "choose another --out";
 
     public TrainJob(RunConfig config, Path runDir) {
         this.config = config;
@@ -53,32 +58,43 @@ public final class TrainJob {
     }
 
     /**
-     * Refuses to reuse a directory whose config.yaml holds other settings: what is there (a
-     * checkpoint, a warm start) was made with them and would silently be continued with these.
+     * The keys that may differ from what the run directory recorded (a resume's {@code --set}, such
+     * as more {@code steps}); by default none: a directory holding a run with other settings is
+     * refused rather than silently continued.
      *
-     * @param keys   the keys that must agree
-     * @param advice what the user can do instead, ending the error message
+     * @param advice what the user can do instead, ending the refusal's message
      */
-    public static void checkSameSettings(Path dir, RunConfig requested, Predicate<String> keys, String advice) {
-        Path file = dir.resolve(RunDirectory.CONFIG_FILE);
-        if (!Files.isRegularFile(file)) {
-            return;
-        }
-        List<String> differences = RunConfig.load(file).differences(requested, keys);
-        if (!differences.isEmpty()) {
-            throw new IllegalArgumentException("--out: " + dir + " already holds a run with other settings ("
-                    + String.join(", ", differences) + "); " + advice);
-        }
+    public TrainJob allowChanges(Set<String> keys, String advice) {
+        this.mayChange = Set.copyOf(keys);
+        this.advice = advice;
+        return this;
     }
 
-    /** Runs everything and returns the content of eval.json. */
+    /**
+     * Runs everything and returns the content of eval.json. Holds the run directory's lock
+     * throughout. A failure other than a bad argument is thrown as a {@link JobFailedException} with
+     * a one-line cause; its stack trace is in DIR/run.log.
+     */
     public Map<String, Object> run() throws IOException {
         RunData data = RunData.open(config, RunData.Need.TRAIN_AND_EVAL);
         RewardFunction reward = Rewards.create(config.reward(), data.builtin());
         run.create();
-        config.writeYaml(run.config());
-        torch.set_num_threads(config.threads());
+        try (RunLock lock = RunLock.acquire(run.root())) {
+            RunRecord.checkContinues(run.root(), config, mayChange, advice);
+            RunRecord.write(run.root(), config);
+            config.writeYaml(run.config());
+            torch.set_num_threads(config.threads());
+            try {
+                return train(data, reward);
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                throw JobFailedException.recorded(run.log(), e);
+            }
+        }
+    }
 
+    private Map<String, Object> train(RunData data, RewardFunction reward) throws IOException {
         try (Policy policy = warmStart(config, data, run.warmStart(), showProgress)) {
             EvalResult before = evaluate(policy, reward, data);
             Policy reference = config.loss().klEnabled() ? policy.frozenCopy() : null;
@@ -88,10 +104,10 @@ public final class TrainJob {
             } finally {
                 if (reference != null) reference.close();
             }
-            saveAtomically(policy, run.finalPolicy());
+            PolicyDirectory.save(policy, run.finalPolicy());
             EvalResult after = evaluate(policy, reward, data);
             Map<String, Object> report = evalReport(config, before, after);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(run.eval().toFile(), report);
+            AtomicFiles.write(run.eval(), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(report));
             List<Map<String, Object>> history = MetricsLogger.read(run.metrics());
             if (!history.isEmpty()) CurvePlotter.plotRun(history, run.curves());
             return report;
@@ -123,34 +139,13 @@ public final class TrainJob {
                 }
                 sft = new SftTrainer(policy, config.sft(), config.seed()).showProgress(showProgress).train(data.sft());
             }
-            Path tmp = saveAtomically(policy, dir, sft);
-            LOG.info("warm start: {} saved in {}", policy.describe(), tmp);
+            SftResult result = sft;
+            PolicyDirectory.save(policy, dir, result == null ? null : d -> result.writeJson(d.resolve(RunDirectory.SFT_RESULT_FILE)));
+            LOG.info("warm start: {} saved in {}", policy.describe(), dir);
             return policy;
         } catch (IOException | RuntimeException e) {
             policy.close();
             throw e;
-        }
-    }
-
-    /** Saves into a sibling temporary directory, then renames it into place: {@code dir} exists only complete. */
-    static Path saveAtomically(Policy policy, Path dir) throws IOException {
-        return saveAtomically(policy, dir, null);
-    }
-
-    private static Path saveAtomically(Policy policy, Path dir, SftResult sft) throws IOException {
-        Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
-        deleteRecursively(tmp);
-        policy.save(tmp);
-        if (sft != null) sft.writeJson(tmp.resolve(RunDirectory.SFT_RESULT_FILE));
-        deleteRecursively(dir);
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        return dir;
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
         }
     }
 

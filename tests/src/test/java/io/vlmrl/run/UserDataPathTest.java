@@ -166,8 +166,11 @@ class UserDataPathTest {
         Path data = handWritten();
         RunConfig fail = config("grpo", data, data, "reward.class=" + FailingReward.class.getName(), "sft.steps=20",
                 "sft.lr=0.01");
-        var e = assertThrows(GuardedReward.RewardFailure.class,
+        var failed = assertThrows(JobFailedException.class,
                 () -> new TrainJob(fail, dir.resolve("fail")).showProgress(false).run());
+        assertTrue(failed.getCause() instanceof GuardedReward.RewardFailure, String.valueOf(failed.getCause()));
+        assertTrue(failed.getMessage().contains("run.log"), failed.getMessage());
+        var e = failed.getCause();
         assertTrue(e.getMessage().contains("colours.jsonl:"), e.getMessage());
         assertTrue(e.getMessage().contains("for the response \""), e.getMessage());
         assertTrue(e.getMessage().contains("reward.on_error=zero"), e.getMessage());
