@@ -44,7 +44,7 @@ public record EvalResult(String dataset, int problems, int correct, double accur
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), this);
+        io.vlmrl.files.AtomicFiles.write(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(this));
     }
 
     public static EvalResult readJson(Path file) throws IOException {

@@ -38,7 +38,7 @@ public final class AtomicFiles {
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
-                 OutputStream out = new CheckedOutputStream(java.nio.channels.Channels.newOutputStream(channel))) {
+                 OutputStream out = new CheckedOutputStream(java.nio.channels.Channels.newOutputStream(channel), file)) {
                 content.writeTo(out);
                 out.flush();
                 channel.force(true);
@@ -70,19 +70,22 @@ public final class AtomicFiles {
 
     /** Accounts every write with {@link DiskWrites}. */
     private static final class CheckedOutputStream extends java.io.FilterOutputStream {
-        CheckedOutputStream(OutputStream out) {
+        private final Path file;
+
+        CheckedOutputStream(OutputStream out, Path file) {
             super(out);
+            this.file = file;
         }
 
         @Override
         public void write(int b) throws IOException {
-            DiskWrites.reserve(1);
+            DiskWrites.reserve(file, 1);
             out.write(b);
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            DiskWrites.reserve(len);
+            DiskWrites.reserve(file, len);
             out.write(b, off, len);
         }
     }

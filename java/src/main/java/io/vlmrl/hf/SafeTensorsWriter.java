@@ -88,8 +88,8 @@ public final class SafeTensorsWriter {
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeFully(out, length);
-                writeFully(out, ByteBuffer.wrap(header));
+                writeFully(out, length, file);
+                writeFully(out, ByteBuffer.wrap(header), file);
                 for (Entry e : entries) {
                     writeData(out, file, e, chunk);
                 }
@@ -275,13 +275,14 @@ public final class SafeTensorsWriter {
                 int len = (int) Math.min(n - done, chunkBytes);
                 BytePointer chunk = base.getPointer(done);
                 chunk.capacity(len).limit(len);
-                writeFully(out, chunk.asByteBuffer());
+                writeFully(out, chunk.asByteBuffer(), file);
                 done += len;
             }
         }
     }
 
-    private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+    private static void writeFully(FileChannel out, ByteBuffer buffer, Path file) throws IOException {
+        io.vlmrl.files.DiskWrites.reserve(file, buffer.remaining());
         while (buffer.hasRemaining()) {
             out.write(buffer);
         }
@@ -294,7 +295,7 @@ public final class SafeTensorsWriter {
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(out, ByteBuffer.wrap(bytes));
+                writeFully(out, ByteBuffer.wrap(bytes), file);
                 out.force(true);
             }
             moveIntoPlace(tmp, file);

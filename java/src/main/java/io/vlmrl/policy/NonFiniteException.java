@@ -11,7 +11,7 @@ public class NonFiniteException extends IllegalStateException {
      * @param quantity what is not finite, e.g. "the policy's logits while sampling"
      */
     public NonFiniteException(String quantity) {
-        super(quantity + " are not finite (NaN or infinite)");
+        super(quantity + " became NaN or infinite");
         this.quantity = quantity;
     }
 

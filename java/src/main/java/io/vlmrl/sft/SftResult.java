@@ -41,6 +41,6 @@ public record SftResult(String dataset, SftConfig config, long seed, List<Double
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), this);
+        io.vlmrl.files.AtomicFiles.write(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(this));
     }
 }
