@@ -25,6 +25,11 @@ public final class BuiltinTask {
     public static final int TRAIN_POOL = 1_000_000;
     /** Candidates tried per problem before giving up; with 10% held out about 10 are needed. */
     private static final int MAX_ATTEMPTS = 100_000;
+    /**
+     * The extra field holding a problem's exact derivation: the reference of the
+     * {@code builtin-scene} reward's reasoning credit, also when the worked response is a teacher's.
+     */
+    public static final String DERIVATION_FIELD = "derivation";
     /** Separates the teacher's random stream from the problem's. */
     private static final long TEACHER_STREAM = 0x7eac4e5L;
 
@@ -89,7 +94,8 @@ public final class BuiltinTask {
                 worked = q.solve(filter -> teacher.count(scene, filter, teacherRng));
             }
             return new Problem("builtin " + split.name().toLowerCase(java.util.Locale.ROOT) + " #" + index,
-                    renderer.render(scene), q.text(), exact.answer(), type.id(), difficulty, worked.response());
+                    java.util.List.of(ImageSource.of(renderer.render(scene))), q.text(), exact.answer(), type.id(), difficulty,
+                    worked.response(), java.util.Map.of(DERIVATION_FIELD, exact.response()));
         }
         throw new IllegalStateException("no " + split + " problem found after " + MAX_ATTEMPTS
                 + " candidates for index " + index + "; the task configuration leaves too few distinct problems");

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -29,7 +30,9 @@ import java.util.Set;
  *   <li>{@code question} (data.prompt_key) and {@code answer} (data.answer_key): non-empty strings
  *       (an answer may also be a JSON number);</li>
  *   <li>{@code solution} (data.solution_key, optional): a worked response, the supervised target;</li>
- *   <li>{@code type} (data.type_key, optional): the problem type, for per-type accuracy.</li>
+ *   <li>{@code type} (data.type_key, optional): the problem type, for per-type accuracy;</li>
+ *   <li>any other field is kept as text in {@link Problem#extra()}, for rewards: verl's
+ *       {@code data_source} routes a record to a reward by name ({@code reward.name=auto}).</li>
  * </ul>
  *
  * Everything is checked when the file is loaded, so a bad record is reported with its file and
@@ -128,8 +131,16 @@ public final class JsonlDataset implements Dataset {
             }
             hashFile(p, digest, where);
         }
+        Map<String, String> extra = new java.util.LinkedHashMap<>();
+        java.util.Set<String> known = java.util.Set.of(fields.promptKey(), fields.answerKey(), fields.imageKey(),
+                fields.solutionKey(), fields.typeKey());
+        node.fields().forEachRemaining(f -> {
+            if (!known.contains(f.getKey()) && !f.getValue().isNull()) {
+                extra.put(f.getKey(), f.getValue().isValueNode() ? f.getValue().asText() : f.getValue().toString());
+            }
+        });
         Problem problem = new Problem(where, images, question.strip(), answer.strip(),
-                type == null ? Problem.UNTYPED : type, 0, solution);
+                type == null ? Problem.UNTYPED : type, 0, solution, extra);
         return new Record(problem, HexFormat.of().formatHex(digest.digest()));
     }
 

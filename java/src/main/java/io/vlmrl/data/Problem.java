@@ -2,6 +2,7 @@ package io.vlmrl.data;
 
 import java.awt.image.BufferedImage;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -18,9 +19,11 @@ import java.util.Objects;
  * @param workedResponse a full response, the supervised target: the exact derivation
  *                       ({@link BuiltinTask#problem}), a teacher's, which may be wrong
  *                       ({@link BuiltinTask#demonstration}), or a data set's {@code solution}; null when none
+ * @param extra          the record's other fields as text (e.g. verl's {@code data_source}, a reference
+ *                       derivation), for rewards that need them; empty when there are none
  */
 public record Problem(String id, List<ImageSource> images, String question, String answer, String type,
-                      int difficulty, String workedResponse) {
+                      int difficulty, String workedResponse, Map<String, String> extra) {
     public static final String UNTYPED = "untyped";
 
     public Problem {
@@ -32,12 +35,19 @@ public record Problem(String id, List<ImageSource> images, String question, Stri
         if (difficulty < 0) {
             throw new IllegalArgumentException("difficulty must be >= 0, got " + difficulty);
         }
+        extra = Map.copyOf(Objects.requireNonNull(extra, "extra"));
+    }
+
+    /** A problem with no extra fields. */
+    public Problem(String id, List<ImageSource> images, String question, String answer, String type, int difficulty,
+                   String workedResponse) {
+        this(id, images, question, answer, type, difficulty, workedResponse, Map.of());
     }
 
     /** A problem with one in-memory image. */
     public Problem(String id, BufferedImage image, String question, String answer, String type, int difficulty,
                    String workedResponse) {
-        this(id, List.of(ImageSource.of(image)), question, answer, type, difficulty, workedResponse);
+        this(id, List.of(ImageSource.of(image)), question, answer, type, difficulty, workedResponse, Map.of());
     }
 
     /**

@@ -14,15 +14,20 @@ import java.nio.file.StandardCopyOption;
 /**
  * Writes the built-in task as a user's data set would be: PNG images and two JSONL files in the
  * format {@link JsonlDataset} reads ({@code image}, {@code question}, {@code answer},
- * {@code solution}, {@code type}, {@code difficulty}). The training set's solutions are the task's
- * SFT demonstrations (its teacher's, as the built-in warm start uses); the held-out set's are the
- * exact derivations. So a new user can see the format and run the user-data path end to end on
+ * {@code solution}, {@code type}, {@code difficulty}, {@code data_source}, {@code derivation}). The
+ * training set's solutions are the task's SFT demonstrations (its teacher's, as the built-in warm
+ * start uses); the held-out set's are the exact derivations. {@code data_source: builtin-scene}
+ * routes the records to the built-in task's reward, which credits the exact {@code derivation}. So a new user can see the format and run the user-data path end to end on
  * data that needs no download.
  */
 public final class TaskExport {
     public static final String TRAIN_FILE = "train.jsonl";
     public static final String EVAL_FILE = "eval.jsonl";
     public static final String IMAGES_DIR = "images";
+    /** The field naming a record's reward, as verl's {@code data_source}. */
+    public static final String SOURCE_FIELD = "data_source";
+    /** The reward of the built-in task's records. */
+    public static final String SOURCE = "builtin-scene";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -58,6 +63,9 @@ public final class TaskExport {
                 if (p.workedResponse() != null) record.put("solution", p.workedResponse());
                 record.put("type", p.type());
                 record.put("difficulty", p.difficulty());
+                // verl's convention: the record names its reward; and the exact derivation it credits.
+                record.put(SOURCE_FIELD, SOURCE);
+                record.put(BuiltinTask.DERIVATION_FIELD, p.extra().get(BuiltinTask.DERIVATION_FIELD));
                 w.write(JSON.writeValueAsString(record));
                 w.write('\n');
             }

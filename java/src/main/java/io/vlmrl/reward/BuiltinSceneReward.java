@@ -1,6 +1,7 @@
 package io.vlmrl.reward;
 
 import io.vlmrl.data.AnswerNormalizer;
+import io.vlmrl.data.BuiltinTask;
 import io.vlmrl.data.Problem;
 import io.vlmrl.data.ResponseFormat;
 
@@ -14,10 +15,11 @@ import java.util.Map;
  *   <li>accuracy 1 when the extracted answer equals the expected one after normalisation
  *       (case, whitespace, punctuation, number words to digits), else 0;</li>
  *   <li>format {@code format_weight} when the response is well formed, else 0;</li>
- *   <li>reasoning {@code reasoning_weight} x the share of the problem's worked response's
- *       reasoning words (the facts read off the image, e.g. "red 2 blue 3 total 5") that the
- *       response has at the same positions: partial credit for correct intermediate facts, a
- *       verifiable process reward. The built-in task's worked responses are exact derivations.</li>
+ *   <li>reasoning {@code reasoning_weight} x the share of the exact derivation's reasoning words
+ *       (the facts read off the image, e.g. "red 2 blue 3 total 5") that the response has at the
+ *       same positions: partial credit for correct intermediate facts, a verifiable process reward.
+ *       The derivation is the problem's {@code derivation} field ({@link BuiltinTask#DERIVATION_FIELD}),
+ *       else its worked response.</li>
  * </ul>
  * The format weight (0.1) is large enough to teach the format before any answer is right, and
  * format + reasoning stay below 1 so that a right answer always outscores a wrong one; up to 0.4
@@ -58,8 +60,9 @@ public final class BuiltinSceneReward implements RewardFunction {
         boolean correct = !parsed.answer().isEmpty() && parsed.answer().equals(expected);
         double accuracy = correct ? 1.0 : 0.0;
         double format = parsed.wellFormed() ? formatWeight : 0.0;
-        double reasoning = reasoningWeight > 0 && problem.workedResponse() != null
-                ? reasoningWeight * ResponseFormat.reasoningOverlap(response, problem.workedResponse()) : 0.0;
+        String reference = problem.extra().getOrDefault(BuiltinTask.DERIVATION_FIELD, problem.workedResponse());
+        double reasoning = reasoningWeight > 0 && reference != null
+                ? reasoningWeight * ResponseFormat.reasoningOverlap(response, reference) : 0.0;
         Map<String, Double> components = new LinkedHashMap<>();
         components.put("accuracy", accuracy);
         components.put("format", format);

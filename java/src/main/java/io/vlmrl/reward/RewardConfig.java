@@ -11,7 +11,7 @@ import io.vlmrl.config.Section;
 @Section("reward")
 public record RewardConfig(
         @Key(def = "auto", registry = Rewards.class,
-                help = "reward function: auto (builtin-scene on the built-in task, math on user data), builtin-scene, math or a registered name")
+                help = "reward function: auto (a record's data_source when it names one, else builtin-scene on the built-in task and math on user data), builtin-scene, math or a registered name")
         String name,
         @Key(name = "class", def = "", help = "fully qualified class name of a user's RewardFunction on the classpath (replaces reward.name)")
         String className,

@@ -13,8 +13,9 @@ import java.util.function.Function;
  * Reward functions by name ({@code reward.name}), like the policy-loss registry: built in are
  * {@value BuiltinSceneReward#NAME} and {@value MathReward#NAME}; more come from
  * {@link #register} or from {@link RewardProvider}s on the classpath. {@code reward.class} names a
- * user's class directly instead. {@code auto} means builtin-scene on the built-in task and math on
- * a user's data.
+ * user's class directly instead. {@code auto} scores each problem by the reward its record names in
+ * {@code data_source} (verl's convention; the built-in task's export names {@code builtin-scene}),
+ * and the others by builtin-scene on the built-in task and math on a user's data.
  */
 public final class Rewards {
     public static final String AUTO = "auto";
@@ -63,7 +64,14 @@ public final class Rewards {
         if (!config.className().isEmpty()) {
             return instantiate(config.className(), config);
         }
-        String name = config.name().equals(AUTO) ? (builtinTask ? BuiltinSceneReward.NAME : MathReward.NAME) : config.name();
+        if (config.name().equals(AUTO)) {
+            RewardFunction fallback = FACTORIES.get(builtinTask ? BuiltinSceneReward.NAME : MathReward.NAME).apply(config);
+            return new RoutingReward(fallback, source -> {
+                Function<RewardConfig, RewardFunction> f = FACTORIES.get(source);
+                return f == null ? null : f.apply(config);
+            });
+        }
+        String name = config.name();
         Function<RewardConfig, RewardFunction> factory = FACTORIES.get(name);
         if (factory == null) {
             throw new IllegalArgumentException("config key 'reward.name': expected one of " + names() + ", got '" + name + "'");

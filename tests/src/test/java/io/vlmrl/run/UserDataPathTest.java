@@ -206,6 +206,20 @@ class UserDataPathTest {
     }
 
     @Test
+    void autoScoresExportedRecordsWithTheBuiltinRewardAndOtherRecordsWithMath() throws Exception {
+        JsonlDataset exportedTrain = JsonlDataset.load(exported.resolve(TaskExport.TRAIN_FILE));
+        Problem builtinRecord = exportedTrain.get(0);
+        assertEquals("builtin-scene", builtinRecord.extra().get("data_source"));
+        assertTrue(builtinRecord.extra().get("derivation").endsWith("answer " + builtinRecord.answer()));
+        RewardFunction auto = io.vlmrl.reward.Rewards.create(RewardConfig.defaults(), false);
+        Reward r = auto.score(builtinRecord, builtinRecord.extra().get("derivation"));
+        assertEquals(1.0 + 0.1 + 0.4, r.score(), 1e-12, "full credit: answer, format and the exact derivation's facts");
+        Problem plain = JsonlDataset.load(handWritten()).get(0);
+        Reward m = auto.score(plain, "<think>it is red</think><answer>Red</answer>");
+        assertEquals(Map.of("accuracy", 1.0, "format", 0.1), m.components(), "a record without data_source gets math");
+    }
+
+    @Test
     void evalJsonHasPerTypeAccuracy() throws Exception {
         Path run = dir.resolve("acpo");
         new TrainJob(config("acpo", exported.resolve(TaskExport.TRAIN_FILE), exported.resolve(TaskExport.EVAL_FILE)), run)
