@@ -182,6 +182,30 @@ class QwenTrainingTest {
     }
 
     @Test
+    void bf16WeightsTrainAndSaveInTheCheckpointsOwnDtype() throws IOException {
+        Path run = train("grpo", "model.dtype=bfloat16");
+        Path fin = RunDirectory.at(run).finalPolicy();
+        try (io.vlmrl.hf.SafeTensorsFile saved = io.vlmrl.hf.SafeTensors.open(fin.resolve("model.safetensors"))) {
+            for (String name : saved.names()) {
+                assertEquals(io.vlmrl.hf.SafeDtype.F32, saved.info(name).dtype(), name + ": the fixture's float32, as stored");
+            }
+        }
+        // the trained weights differ from the input rounded to bfloat16 (what training started from)
+        QwenVlModel trained = QwenCheckpoint.load(fin);
+        try (QwenPolicy start = QwenPolicy.load(model, false, WeightDtype.BFLOAT16); PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> a = start.model().namedParameters(), b = trained.namedParameters();
+            long changed = a.keySet().stream().filter(n -> n.startsWith("model."))
+                    .filter(n -> !torch.equal(a.get(n).to(torch.ScalarType.Float), b.get(n))).count();
+            assertTrue(changed > 0, "RL in bfloat16 changed the LM");
+            long offGrid = b.values().stream().filter(t -> !torch.equal(t, t.to(torch.ScalarType.BFloat16).to(torch.ScalarType.Float)))
+                    .count();
+            assertEquals(0, offGrid, "float32 file of bfloat16 values");
+        } finally {
+            trained.close();
+        }
+    }
+
+    @Test
     void sftLowersTheLossAndSavesAModelDirectory() throws IOException {
         Path out = dir.resolve("sft-out");
         assertRuns("sft", "--model", model.toString(), "--data", train.toString(), "--out", out.toString(), "--quiet",
