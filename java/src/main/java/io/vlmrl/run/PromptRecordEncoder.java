@@ -19,7 +19,7 @@ import java.util.List;
  *
  * <ul>
  *   <li>A {@link QwenPolicy} takes every form: {@code prompt} as one user turn (images, then the
- *       text) exactly as training prompts are built, {@code messages} rendered with the chat
+ *       stripped text) exactly as training prompts are built, {@code messages} rendered with the chat
  *       template, {@code prompt_ids} with each image placeholder expanded; {@code response} gets the
  *       end-of-turn token appended ({@link Policy#encodeResponse}).</li>
  *   <li>Any other policy (the built-in model) takes the {@code prompt} form, as a problem's question
@@ -43,7 +43,8 @@ public final class PromptRecordEncoder {
             if (policy instanceof QwenPolicy qwen) {
                 List<RgbImage> images = images(record);
                 if (record.prompt() != null) {
-                    return qwen.encodeChat(QwenPromptEncoder.userTurn(record.prompt(), images.size()), images);
+                    // stripped like the questions of training data (JsonlDataset), so prompts match training's
+                    return qwen.encodeChat(QwenPromptEncoder.userTurn(record.prompt().strip(), images.size()), images);
                 }
                 if (record.messages() != null) {
                     return qwen.encodeChat(record.messages(), images);

@@ -179,6 +179,17 @@ class QwenTrainingTest {
         Path fin = RunDirectory.at(run).finalPolicy();
         assertEquals(Set.of(), changed(model, fin, n -> n.startsWith("visual.")), "vision tower and merger unchanged");
         assertFalse(changed(model, fin, n -> n.startsWith("model.")).isEmpty(), "the language model trained");
+
+        // a resumed run reloads its warm start and last checkpoint (QwenPolicy.loadWeights) and trains on
+        Path beforeResume = dir.resolve("before-resume");
+        Files.createDirectories(beforeResume);
+        for (String name : fileNames(fin)) {
+            Files.copy(fin.resolve(name), beforeResume.resolve(name));
+        }
+        assertRuns("train", "--resume", run.toString(), "--quiet", "--set", "steps=3");
+        assertEquals(3, io.vlmrl.rl.MetricsLogger.read(RunDirectory.at(run).metrics()).size(), "metrics of steps 0, 1 and 2");
+        assertEquals(Set.of(), changed(model, fin, n -> n.startsWith("visual.")), "vision still unchanged");
+        assertFalse(changed(beforeResume, fin, n -> n.startsWith("model.")).isEmpty(), "step 2 trained the LM further");
     }
 
     @Test
