@@ -6,11 +6,11 @@ import picocli.CommandLine;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 
-/** {@code java -jar vlmrl.jar <train|sft|eval|compare|config|task> ...}. */
+/** {@code java -jar vlmrl.jar <train|sft|eval|score|generate|compare|config|task> ...}. */
 @Command(name = "vlmrl", mixinStandardHelpOptions = true, version = "vlmrl 0.1.0",
         description = "RL alignment of small vision-language models on LibTorch (GRPO, DAPO, ACPO, APO).",
-        subcommands = {TrainCommand.class, SftCommand.class, EvalCommand.class, CompareCommand.class,
-                ConfigCommand.class, TaskCommand.class})
+        subcommands = {TrainCommand.class, SftCommand.class, EvalCommand.class, ScoreCommand.class, GenerateCommand.class,
+                CompareCommand.class, ConfigCommand.class, TaskCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -47,6 +47,6 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: train, sft, eval, compare, config or task");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: train, sft, eval, score, generate, compare, config or task");
     }
 }

@@ -35,10 +35,33 @@ public record ModelConfig(
         @Key(def = "352", min = 8, max = 65536, help = "built-in model: SwiGLU MLP hidden size")
         int intermediateSize,
         @Key(def = "false", help = "train the language model only (the vision tower and merger stay fixed)")
-        boolean freezeVision) {
+        boolean freezeVision,
+        @Key(def = "float32", help = "loaded Hugging Face model: parameter dtype, float32 or bfloat16 (the loss math stays float32)")
+        WeightDtype dtype,
+        @Key(def = "auto", help = "loaded Hugging Face model: dtype of saved weights, auto (the checkpoint's own), float32 or bfloat16")
+        SaveDtype saveDtype,
+        @Key(def = "5000", min = 1, max = 1_000_000,
+                help = "loaded Hugging Face model: largest safetensors shard when saving, in MB (5000 = transformers' 5GB)")
+        int saveShardMb) {
+
+    /** The keys that apply to a loaded model (all others size a fresh built-in model). */
+    private static final java.util.Set<String> LOADED_MODEL_KEYS = java.util.Set.of(
+            "model.path", "model.freeze_vision", "model.dtype", "model.save_dtype", "model.save_shard_mb");
+
+    public ModelConfig {
+        if (path.isEmpty() && dtype != WeightDtype.FLOAT32) {
+            throw new IllegalArgumentException("config key 'model.dtype': " + dtype.configName() + " applies to a loaded "
+                    + "Hugging Face model (model.path); the fresh built-in model trains in float32, got model.path ''");
+        }
+    }
 
     public static ModelConfig defaults() {
         return Schema.defaults(ModelConfig.class);
+    }
+
+    /** {@link #saveShardMb()} in bytes (1 MB = 10^6 bytes, as transformers' "5GB"). */
+    public long saveShardBytes() {
+        return saveShardMb * 1_000_000L;
     }
 
     /** True when the policy is loaded from {@link #path()} rather than created fresh. */
@@ -48,6 +71,6 @@ public record ModelConfig(
 
     /** The keys that size a fresh built-in model (they do not apply to a loaded one). */
     public static boolean sizesBuiltinModel(String key) {
-        return key.startsWith("model.") && !key.equals("model.path") && !key.equals("model.freeze_vision");
+        return key.startsWith("model.") && !LOADED_MODEL_KEYS.contains(key);
     }
 }

@@ -26,7 +26,7 @@ public final class EvalJob {
         RunData data = RunData.open(config, RunData.Need.EVAL);
         var reward = new GuardedReward(Rewards.create(config.reward(), data.builtin()), config.reward().onError());
         torch.set_num_threads(config.threads());
-        try (Policy policy = Policies.load(Path.of(config.model().path()), false)) {
+        try (Policy policy = Policies.load(Path.of(config.model().path()), config.model())) {
             for (int i = 0; i < data.heldOut().size(); i++) policy.check(data.heldOut().get(i));
             EvalResult result = new Evaluator(policy, reward, config.eval()).evaluate(data.heldOut());
             result.writeJson(out);

@@ -1,8 +1,12 @@
 package io.vlmrl.run;
 
+import io.vlmrl.config.Schema;
 import io.vlmrl.data.Problem;
 import io.vlmrl.model.BuiltinPolicy;
+import io.vlmrl.model.ModelConfig;
+import io.vlmrl.model.WeightDtype;
 import io.vlmrl.policy.Policy;
+import io.vlmrl.qwen.QwenPolicy;
 import io.vlmrl.store.PolicyDirectory;
 
 import java.io.IOException;
@@ -10,7 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Creates and loads the policies vlmrl knows: a fresh or saved built-in model (and, by its files, a model directory). */
+/**
+ * Creates and loads the policies vlmrl knows, telling saved ones apart by their files: a vlmrl
+ * checkpoint of the built-in model ({@code model.pt}) or a Hugging Face Qwen2.5-VL / Qwen2-VL
+ * directory ({@code config.json} and safetensors weights).
+ */
 public final class Policies {
 
     private Policies() {
@@ -22,32 +30,47 @@ public final class Policies {
      */
     public static Policy initial(RunConfig config, RunData data) throws IOException {
         if (config.model().loaded()) {
-            return load(Path.of(config.model().path()), config.model().freezeVision());
+            return load(Path.of(config.model().path()), config.model());
         }
         return BuiltinPolicy.create(config.model(), data.builtinTokenizer(), config.seed());
     }
 
-    /**
-     * A policy saved in {@code dir}.
-     *
-     * @throws IllegalArgumentException naming the directory when it holds no model vlmrl can load
-     */
+    /** {@link #load(Path, ModelConfig)} with the default {@code model.*} keys but {@code model.freeze_vision}. */
     public static Policy load(Path dir, boolean freezeVision) throws IOException {
+        return load(dir, Schema.with(ModelConfig.defaults(), "freeze_vision=" + freezeVision));
+    }
+
+    /**
+     * A policy saved in {@code dir}, with the {@code model.*} keys that apply to a loaded model
+     * ({@code freeze_vision}, {@code dtype}, {@code save_dtype}, {@code save_shard_mb}).
+     *
+     * @throws IllegalArgumentException naming the directory when it holds no model vlmrl can load,
+     *                                  or the file that is missing or wrong in a Hugging Face directory
+     */
+    public static Policy load(Path dir, ModelConfig model) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model.path: expected a model directory, got '" + dir + "' (no such directory)");
         }
         PolicyDirectory.verify(dir);
         if (BuiltinPolicy.isCheckpoint(dir)) {
-            return BuiltinPolicy.load(dir, freezeVision);
+            if (model.dtype() != WeightDtype.FLOAT32) {
+                throw new IllegalArgumentException("config key 'model.dtype': expected float32 for the built-in model in '" + dir
+                        + "' (bfloat16 applies to Hugging Face models), got " + model.dtype().configName());
+            }
+            return BuiltinPolicy.load(dir, model.freezeVision());
+        }
+        if (QwenPolicy.isModelDir(dir)) {
+            return QwenPolicy.load(dir, new QwenPolicy.Options(model.freezeVision(), model.dtype(), model.saveDtype(),
+                    model.saveShardBytes()));
         }
         throw new IllegalArgumentException("model.path: '" + dir + "' holds no model vlmrl can load (expected a vlmrl "
                 + "checkpoint with model.pt, or a Hugging Face Qwen2.5-VL / Qwen2-VL directory with config.json and "
-                + "*.safetensors)");
+                + "model.safetensors or model.safetensors.index.json)");
     }
 
-    /** Whether {@code dir} holds a model vlmrl can load. */
+    /** Whether {@code dir} holds a model vlmrl can load (or a Hugging Face directory it would try to). */
     public static boolean holdsModel(Path dir) {
-        return BuiltinPolicy.isCheckpoint(dir);
+        return BuiltinPolicy.isCheckpoint(dir) || QwenPolicy.isModelDir(dir);
     }
 
     /**

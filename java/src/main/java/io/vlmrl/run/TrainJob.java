@@ -122,7 +122,7 @@ public final class TrainJob {
      */
     static Policy warmStart(RunConfig config, RunData data, Path dir, boolean showProgress) throws IOException {
         if (Files.isDirectory(dir)) {
-            Policy policy = Policies.load(dir, config.model().freezeVision());
+            Policy policy = Policies.load(dir, config.model());
             Policies.check(policy, data.toCheck());
             LOG.info("warm start: {} (saved in {})", policy.describe(), dir);
             return policy;
