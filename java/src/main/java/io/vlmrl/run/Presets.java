@@ -9,8 +9,9 @@ import java.util.TreeSet;
 
 /**
  * The algorithm presets (docs/algorithms.md, "Presets"), each a partial override of the key
- * defaults, which are the {@code ppo} preset's. A run's configuration is its preset plus the keys
- * it changes; config.yaml records exactly that.
+ * defaults, which are the {@code ppo} preset's, and the ablations of ACPO and APO (the preset with
+ * one mechanism off). A run's configuration is its preset plus the keys it changes; config.yaml
+ * records exactly that.
  */
 public final class Presets {
 
@@ -39,6 +40,19 @@ public final class Presets {
                 // "KL: per response, then mean": each response's mean KL, averaged over responses.
                 "loss.kl_aggregation", "seq-mean-token-mean",
                 "loss.stcr", true));
+        // Ablations: a preset with one of its mechanisms switched off, to show what each adds.
+        PRESETS.put("acpo-no-aaac", with("acpo", "loss.mode", "ppo"));
+        PRESETS.put("acpo-no-gate", with("acpo", "curriculum.gate", false));
+        PRESETS.put("acpo-no-reuse", with("acpo", "reuse.k_max", 1));
+        PRESETS.put("apo-no-dads", with("apo", "loss.dads", false));
+        PRESETS.put("apo-no-stcr", with("apo", "loss.stcr", false));
+    }
+
+    /** Preset {@code base} with one key changed. */
+    private static Map<String, Object> with(String base, String key, Object value) {
+        Map<String, Object> v = new LinkedHashMap<>(PRESETS.get(base));
+        v.put(key, value);
+        return Map.copyOf(v);
     }
 
     private Presets() {}

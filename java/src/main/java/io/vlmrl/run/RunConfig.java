@@ -51,7 +51,7 @@ import java.util.function.Predicate;
  * what the label says, plus the changes the file lists.
  */
 public record RunConfig(
-        @Key(def = "acpo", registry = Presets.class, help = "the algorithm preset the other keys start from: ppo, grpo, dapo, acpo or apo")
+        @Key(def = "acpo", registry = Presets.class, help = "the algorithm preset the other keys start from: ppo, grpo, dapo, acpo, apo, or an ablation (acpo-no-aaac, acpo-no-gate, acpo-no-reuse, apo-no-dads, apo-no-stcr)")
         String preset,
         @Key(def = "7", min = 0, max = Integer.MAX_VALUE, help = "seed of every random draw (model init, SFT and RL)")
         long seed,

@@ -6,6 +6,9 @@ import io.vlmrl.loss.LossConfig;
 import io.vlmrl.rl.ReuseSchedule;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,5 +96,34 @@ class PresetsTest {
             Presets.values(preset).forEach((key, value) -> RunConfig.schema().setting(key).coerce(value));
             assertEquals(preset, RunConfig.ofPreset(preset).preset());
         }
+    }
+
+    @Test
+    void eachAblationIsItsPresetWithOneMechanismOff() {
+        Map<String, String> expected = Map.of(
+                "acpo-no-aaac", "loss.mode", "acpo-no-gate", "curriculum.gate", "acpo-no-reuse", "reuse.k_max",
+                "apo-no-dads", "loss.dads", "apo-no-stcr", "loss.stcr");
+        expected.forEach((ablation, key) -> {
+            String base = ablation.substring(0, ablation.indexOf('-'));
+            List<String> differences = RunConfig.ofPreset(base).differences(RunConfig.ofPreset(ablation), k -> !k.equals("preset"));
+            assertEquals(1, differences.size(), ablation + ": " + differences);
+            assertTrue(differences.get(0).startsWith(key + ": "), ablation + ": " + differences);
+        });
+        assertEquals("ppo", RunConfig.ofPreset("acpo-no-aaac").loss().mode());
+        assertEquals(1, RunConfig.ofPreset("acpo-no-reuse").reuse().kMax());
+    }
+
+    @Test
+    void dapoOverlongShapingScalesWithTheResponseLimitAndSparesOrdinaryAnswers() {
+        RunConfig dapo = RunConfig.ofPreset("dapo");
+        int limit = dapo.rollout().maxResponseLength();
+        assertEquals(limit, dapo.reward().overlongMaxLengthFor(limit));
+        assertEquals(1, dapo.reward().overlongCacheFor(limit));
+        // The built-in task's longest ordinary answers take 9 of the 10 tokens: no penalty.
+        assertEquals(0.0, io.vlmrl.algo.OverlongShaping.penalty(9, limit, dapo.reward().overlongCacheFor(limit)));
+        assertEquals(-1.0, io.vlmrl.algo.OverlongShaping.penalty(10, limit, dapo.reward().overlongCacheFor(limit)), 1e-12);
+        RunConfig longer = dapo.with("rollout.max_response_length=1000");
+        assertEquals(1000, longer.reward().overlongMaxLengthFor(1000));
+        assertEquals(100, longer.reward().overlongCacheFor(1000));
     }
 }
