@@ -24,7 +24,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--presets", required = true, split = ",", description = "comma-separated presets, e.g. grpo,dapo,acpo")
     List<String> presets;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory: one run per preset, compare.png, compare.md, compare.csv")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory: seed-S/warmstart and seed-S/PRESET per seed, compare.png, compare.md, compare.csv")
     Path out;
 
     @Mixin
@@ -40,18 +40,24 @@ public final class CompareCommand implements Callable<Integer> {
             description = "steps in the trailing mean of the sampled accuracy compared with --target (default: ${DEFAULT-VALUE})")
     int window;
 
+    @Option(names = "--seeds", split = ",", paramLabel = "S", description = "seeds, e.g. 7,8,9: each gets its own warm start and a run of every preset; the tables give means and 95% intervals (default: the configuration's seed)")
+    List<Long> seeds;
+
+    @Option(names = "--baseline", description = "preset the others are compared with, seed by seed (default: the first of --presets)")
+    String baseline;
+
     @Option(names = "--quiet", description = "no progress bars")
     boolean quiet;
 
     @Override
     public Integer call() throws Exception {
-        for (String p : presets) {
-            if (!io.vlmrl.run.Presets.names().contains(p)) {
-                throw new IllegalArgumentException("--presets: expected names from " + io.vlmrl.run.Presets.names() + ", got '" + p + "'");
-            }
+        if (!io.vlmrl.run.Presets.names().contains(presets.get(0))) {
+            throw new IllegalArgumentException("--presets: expected names from " + io.vlmrl.run.Presets.names() + ", got '" + presets.get(0) + "'");
         }
         RunConfig shared = options.resolve(presets.get(0));
-        Comparison comparison = new Comparison(shared, presets, out, target, window).showProgress(!quiet);
+        List<Long> seedList = seeds == null || seeds.isEmpty() ? List.of(shared.seed()) : seeds;
+        Comparison comparison = new Comparison(shared, presets, seedList, baseline == null ? presets.get(0) : baseline, out,
+                target, window).showProgress(!quiet);
         comparison.run();
         System.out.print(Files.readString(out.resolve("compare.md")));
         return 0;

@@ -70,4 +70,61 @@ public final class CurvePlotter {
         }
         BitmapEncoder.saveBitmap(charts, 2, 3, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
+
+    private static final java.awt.Color[] PALETTE = {new java.awt.Color(31, 119, 180), new java.awt.Color(255, 127, 14),
+        new java.awt.Color(44, 160, 44), new java.awt.Color(214, 39, 40), new java.awt.Color(148, 103, 189),
+        new java.awt.Color(140, 86, 75), new java.awt.Color(227, 119, 194), new java.awt.Color(127, 127, 127),
+        new java.awt.Color(188, 189, 34), new java.awt.Color(23, 190, 207)};
+
+    /**
+     * Writes, for several labels (presets) with several runs each (seeds), the mean of the runs'
+     * curves and, with two or more runs, dashed lines at the 95% interval of that mean, step by step.
+     */
+    public static void plotMeans(Map<String, List<List<Map<String, Object>>>> runs, Path png) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        List<XYChart> charts = new ArrayList<>();
+        for (Panel panel : PANELS) {
+            for (String metric : panel.metrics()) {
+                if (!metric.equals(panel.metrics().get(0))) continue; // one metric a panel: bands would crowd it
+                String title = (panel.smoothed() ? panel.title() + " (" + SMOOTHING_WINDOW + "-step mean)" : panel.title())
+                        + ", mean and 95% band";
+                XYChart chart = new XYChartBuilder().width(560).height(400).title(title).xAxisTitle("step").build();
+                chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+                int colour = 0;
+                for (Map.Entry<String, List<List<Map<String, Object>>>> label : runs.entrySet()) {
+                    List<double[]> curves = new ArrayList<>();
+                    int length = Integer.MAX_VALUE;
+                    for (List<Map<String, Object>> records : label.getValue()) {
+                        if (records.isEmpty()) continue;
+                        double[] y = new double[records.size()];
+                        for (int i = 0; i < y.length; i++) y[i] = ((Number) records.get(i).get(metric)).doubleValue();
+                        curves.add(panel.smoothed() ? TrailingMean.of(y, SMOOTHING_WINDOW) : y);
+                        length = Math.min(length, y.length);
+                    }
+                    if (curves.isEmpty()) continue;
+                    double[] x = new double[length], mean = new double[length], low = new double[length], high = new double[length];
+                    for (int i = 0; i < length; i++) {
+                        List<Double> values = new ArrayList<>();
+                        for (double[] c : curves) values.add(c[i]);
+                        Intervals.Interval interval = Intervals.of(values);
+                        x[i] = i;
+                        mean[i] = interval.mean();
+                        low[i] = interval.mean() - interval.halfWidth();
+                        high[i] = interval.mean() + interval.halfWidth();
+                    }
+                    java.awt.Color c = PALETTE[colour++ % PALETTE.length];
+                    chart.addSeries(label.getKey(), x, mean).setMarker(SeriesMarkers.NONE).setLineColor(c);
+                    if (curves.size() > 1) {
+                        for (double[] edge : List.of(low, high)) {
+                            chart.addSeries(label.getKey() + (edge == low ? " low" : " high"), x, edge)
+                                    .setMarker(SeriesMarkers.NONE).setLineColor(c)
+                                    .setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH).setShowInLegend(false);
+                        }
+                    }
+                }
+                charts.add(chart);
+            }
+        }
+        BitmapEncoder.saveBitmap(charts, 2, 3, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
 }

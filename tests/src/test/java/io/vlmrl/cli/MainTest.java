@@ -116,7 +116,7 @@ class MainTest {
     @Test
     void compareRefusesAWarmStartMadeWithOtherSettings() throws Exception {
         Path out = dir.resolve("cmp");
-        Path warm = Files.createDirectories(out.resolve("warmstart"));
+        Path warm = Files.createDirectories(out.resolve("seed-7").resolve("warmstart"));
         Files.writeString(warm.resolve(io.vlmrl.model.Checkpoint.WEIGHTS_FILE), "not a model");
         assertRefused("unknown settings", "compare", "--presets", "grpo", "--out", out.toString());
         RunConfig.ofPreset("grpo").with("task.teacher_miss_rate=0").writeYaml(warm.resolve("config.yaml"));
