@@ -30,6 +30,8 @@ public final class BuiltinTask {
      * {@code builtin-scene} reward's reasoning credit, also when the worked response is a teacher's.
      */
     public static final String DERIVATION_FIELD = "derivation";
+    /** Separates the question-type stream of the harder family from the problem's. */
+    private static final long TYPE_STREAM = 0x7e5e1ecL;
     /** Separates the teacher's random stream from the problem's. */
     private static final long TEACHER_STREAM = 0x7eac4e5L;
 
@@ -39,6 +41,7 @@ public final class BuiltinTask {
     private final SceneRenderer renderer;
     private final List<QuestionType> types;
     private final Teacher teacher;
+    private final boolean balancedTypes;
 
     public BuiltinTask(TaskConfig config) {
         this.config = config;
@@ -46,6 +49,7 @@ public final class BuiltinTask {
         this.renderer = new SceneRenderer(config.imageSize());
         this.types = List.copyOf(config.types());
         this.teacher = new Teacher(config.teacherMissRate());
+        this.balancedTypes = !java.util.Collections.disjoint(config.types(), QuestionType.MULTISTEP);
     }
 
     public TaskConfig config() {
@@ -76,10 +80,15 @@ public final class BuiltinTask {
         if (index < 0) {
             throw new IllegalArgumentException("index must be >= 0, got " + index);
         }
+        // The harder family's questions reject many scenes; drawing the type once per problem keeps the
+        // types equally frequent. (The default task draws it per attempt, as its recorded problems did.)
+        QuestionType fixedType = balancedTypes
+                ? types.get(new Random(mix(config.seed() ^ TYPE_STREAM, split.ordinal(), index, 0)).nextInt(types.size())) : null;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             Random rng = new Random(mix(config.seed(), split.ordinal(), index, attempt));
             int difficulty = config.minDifficulty() + rng.nextInt(config.maxDifficulty() - config.minDifficulty() + 1);
-            QuestionType type = types.get(rng.nextInt(types.size()));
+            QuestionType drawn = types.get(rng.nextInt(types.size()));
+            QuestionType type = fixedType != null ? fixedType : drawn;
             Scene scene = sampler.sample(rng, difficulty);
             Optional<QuestionWriter.Question> question = writer.write(scene, type, rng);
             if (question.isEmpty() || splitOf(scene, question.get().text()) != split) {
@@ -139,6 +148,24 @@ public final class BuiltinTask {
      * the model's word tokenizer. Words are separated by single spaces in all task text.
      */
     public static List<String> vocabulary() {
+        return vocabulary(java.util.EnumSet.of(QuestionType.COUNTING, QuestionType.COMPARISON, QuestionType.SPATIAL,
+                QuestionType.ARITHMETIC));
+    }
+
+    /**
+     * The words of the task with these question types: {@link #vocabulary()}'s, followed, when a type
+     * of the harder family is among them, by that family's words (so the default task's vocabulary,
+     * and with it every recorded result, stays as it was).
+     */
+    public static List<String> vocabulary(java.util.Set<QuestionType> types) {
+        List<String> base = baseVocabulary();
+        if (java.util.Collections.disjoint(types, QuestionType.MULTISTEP)) return base;
+        Set<String> words = new LinkedHashSet<>(base);
+        words.addAll(List.of("difference", "of", "most", "least", "common", "kind", "have", "two", "colours", "top"));
+        return List.copyOf(new ArrayList<>(words));
+    }
+
+    private static List<String> baseVocabulary() {
         Set<String> words = new LinkedHashSet<>();
         words.addAll(List.of("how", "many", "are", "there", "more", "than", "what", "colour", "is", "the",
                 "shape", "shapes", "and", "in", "total", "?", ResponseFormat.ANSWER_KEYWORD, "yes", "no"));

@@ -46,7 +46,155 @@ final class QuestionWriter {
             case COMPARISON -> Optional.of(comparison(scene, rng));
             case SPATIAL -> spatial(scene, rng);
             case ARITHMETIC -> Optional.of(arithmetic(scene, rng));
+            case DIFFERENCE -> difference(scene, rng);
+            case SUM_COMPARISON -> Optional.of(sumComparison(rng));
+            case TOP_TWO -> topTwo(scene);
+            case TALLY -> tally(scene);
         };
+    }
+
+    // ---- the harder family: answers that combine several counts in a few steps ----
+
+    /** "how many more circles than squares are there ?", asked only where the first is at least the second. */
+    private Optional<Question> difference(Scene scene, Random rng) {
+        Attribute[] pair = pickAttributePair(scene, rng);
+        if (scene.count(pair[0].filter()) < scene.count(pair[1].filter())) pair = new Attribute[] {pair[1], pair[0]};
+        if (scene.count(pair[0].filter()) == scene.count(pair[1].filter())) return Optional.empty();
+        Attribute[] p = pair;
+        String text = "how many more " + p[0].colorWord().map(w -> w + " ").orElse("") + p[0].pluralNoun() + " than "
+                + p[1].colorWord().map(w -> w + " ").orElse("") + p[1].pluralNoun() + " are there ?";
+        return Optional.of(new Question(text, counter -> {
+            int a = counter.count(p[0].filter());
+            int b = counter.count(p[1].filter());
+            String d = Integer.toString(Math.max(0, a - b));
+            return new Solution(List.of(p[0].shortWord(), Integer.toString(a), p[1].shortWord(), Integer.toString(b),
+                    "difference", d), d);
+        }));
+    }
+
+    /** "are there more red and blue shapes than green and yellow shapes ?": the colours split into two pairs at random. */
+    private Question sumComparison(Random rng) {
+        List<ShapeColor> colours = new ArrayList<>(List.of(ShapeColor.values()));
+        java.util.Collections.shuffle(colours, rng);
+        ShapeColor a = colours.get(0), b = colours.get(1), c = colours.get(2), d = colours.get(3);
+        String text = "are there more " + a.word() + " and " + b.word() + " shapes than " + c.word() + " and " + d.word()
+                + " shapes ?";
+        return new Question(text, counter -> {
+            int[] n = new int[4];
+            List<String> reasoning = new ArrayList<>();
+            ShapeColor[] order = {a, b, c, d};
+            for (int i = 0; i < 4; i++) {
+                ShapeColor colour = order[i];
+                n[i] = counter.count(s -> s.color() == colour);
+                reasoning.add(colour.word());
+                reasoning.add(Integer.toString(n[i]));
+                if (i % 2 == 1) {
+                    reasoning.add("total");
+                    reasoning.add(Integer.toString(n[i - 1] + n[i]));
+                }
+            }
+            return new Solution(reasoning, n[0] + n[1] > n[2] + n[3] ? "yes" : "no");
+        });
+    }
+
+    /**
+     * "how many shapes have the two most common colours ?": every colour counted, the two largest
+     * counts added. Asked only where the exact counts give a clear top two.
+     */
+    private Optional<Question> topTwo(Scene scene) {
+        int[] exact = colourCounts(scene::count);
+        int[] sorted = exact.clone();
+        java.util.Arrays.sort(sorted);
+        if (sorted[3] == sorted[2] || sorted[2] == sorted[1]) return Optional.empty();
+        return Optional.of(new Question("how many shapes have the two most common colours ?", counter -> {
+            int[] n = colourCounts(counter);
+            List<String> reasoning = new ArrayList<>();
+            ShapeColor[] colours = ShapeColor.values();
+            for (int i = 0; i < colours.length; i++) {
+                reasoning.add(colours[i].word());
+                reasoning.add(Integer.toString(n[i]));
+            }
+            int first = argmax(n, -1), second = argmax(n, first);
+            reasoning.addAll(List.of("top", colours[first].word(), colours[second].word()));
+            String total = Integer.toString(n[first] + n[second]);
+            reasoning.addAll(List.of("total", total));
+            return new Solution(reasoning, total);
+        }));
+    }
+
+    /**
+     * "how many shapes are there of the most common kind and of the least common colour ?": every kind
+     * and every colour counted, the largest kind count and the smallest colour count added. Asked
+     * only where the exact counts give a unique most common kind and least common colour.
+     */
+    private Optional<Question> tally(Scene scene) {
+        int[] kinds = kindCounts(scene::count), colours = colourCounts(scene::count);
+        if (!uniqueExtreme(kinds, true) || !uniqueExtreme(colours, false)) return Optional.empty();
+        return Optional.of(new Question("how many shapes are there of the most common kind and of the least common colour ?",
+                counter -> {
+                    int[] k = kindCounts(counter), c = colourCounts(counter);
+                    List<String> reasoning = new ArrayList<>();
+                    ShapeKind[] kindValues = ShapeKind.values();
+                    for (int i = 0; i < k.length; i++) {
+                        reasoning.add(kindValues[i].plural());
+                        reasoning.add(Integer.toString(k[i]));
+                    }
+                    int most = argmax(k, -1);
+                    reasoning.addAll(List.of("most", kindValues[most].plural()));
+                    ShapeColor[] colourValues = ShapeColor.values();
+                    for (int i = 0; i < c.length; i++) {
+                        reasoning.add(colourValues[i].word());
+                        reasoning.add(Integer.toString(c[i]));
+                    }
+                    int least = argmin(c);
+                    reasoning.addAll(List.of("least", colourValues[least].word()));
+                    String total = Integer.toString(k[most] + c[least]);
+                    reasoning.addAll(List.of("total", total));
+                    return new Solution(reasoning, total);
+                }));
+    }
+
+    private static int[] colourCounts(Counter counter) {
+        ShapeColor[] colours = ShapeColor.values();
+        int[] n = new int[colours.length];
+        for (int i = 0; i < n.length; i++) {
+            ShapeColor colour = colours[i];
+            n[i] = counter.count(s -> s.color() == colour);
+        }
+        return n;
+    }
+
+    private static int[] kindCounts(Counter counter) {
+        ShapeKind[] kinds = ShapeKind.values();
+        int[] n = new int[kinds.length];
+        for (int i = 0; i < n.length; i++) {
+            ShapeKind kind = kinds[i];
+            n[i] = counter.count(s -> s.kind() == kind);
+        }
+        return n;
+    }
+
+    /** The first index of the largest value, {@code skip} left out (the solver's reading: first wins a tie). */
+    private static int argmax(int[] n, int skip) {
+        int best = -1;
+        for (int i = 0; i < n.length; i++) {
+            if (i != skip && (best < 0 || n[i] > n[best])) best = i;
+        }
+        return best;
+    }
+
+    private static int argmin(int[] n) {
+        int best = 0;
+        for (int i = 1; i < n.length; i++) {
+            if (n[i] < n[best]) best = i;
+        }
+        return best;
+    }
+
+    private static boolean uniqueExtreme(int[] n, boolean largest) {
+        int[] sorted = n.clone();
+        java.util.Arrays.sort(sorted);
+        return largest ? sorted[n.length - 1] != sorted[n.length - 2] : sorted[0] != sorted[1];
     }
 
     private Question counting(Scene scene, Random rng) {

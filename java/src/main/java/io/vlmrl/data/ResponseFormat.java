@@ -26,8 +26,11 @@ import java.util.List;
  */
 public final class ResponseFormat {
     public static final String ANSWER_KEYWORD = "answer";
-    /** Upper bound on the words of a well-formed response (worked responses use at most 8). */
-    public static final int MAX_WORDS = 16;
+    /**
+     * Upper bound on the words of a well-formed response: the built-in task's worked responses use
+     * at most 8 words, those of its harder family at most 24.
+     */
+    public static final int MAX_WORDS = 40;
 
     private ResponseFormat() {
     }

@@ -81,14 +81,13 @@ public record RunConfig(
         if (!model.loaded()) {
             // The sizes of a fresh built-in model must fit together (heads divide the width, ...).
             try {
-                BuiltinPolicy.vlmConfig(model, BUILTIN_VOCABULARY);
+                BuiltinPolicy.vlmConfig(model, WordTokenizer.fromWords(BuiltinTask.vocabulary(task.types())));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("config keys 'model.*': " + e.getMessage(), e);
             }
         }
     }
 
-    private static final WordTokenizer BUILTIN_VOCABULARY = WordTokenizer.fromWords(BuiltinTask.vocabulary());
 
     /** Every key of a run. */
     public static Schema<RunConfig> schema() {

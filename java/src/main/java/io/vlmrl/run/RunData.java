@@ -5,6 +5,7 @@ import io.vlmrl.data.Dataset;
 import io.vlmrl.data.JsonlDataset;
 import io.vlmrl.data.Problem;
 import io.vlmrl.data.Split;
+import io.vlmrl.data.TaskConfig;
 import io.vlmrl.model.WordTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,9 +23,9 @@ import java.util.List;
  * @param sft     problems with the supervised targets (the built-in teacher's demonstrations, or
  *                the user's training set with its solutions)
  * @param heldOut the held-out problems evaluated before and after RL
- * @param builtin whether these are the built-in task's
+ * @param task    the built-in task's settings, or null for a user's data
  */
-public record RunData(Dataset train, Dataset sft, Dataset heldOut, boolean builtin) {
+public record RunData(Dataset train, Dataset sft, Dataset heldOut, TaskConfig task) {
     private static final Logger LOG = LoggerFactory.getLogger(RunData.class);
 
     /** What a job reads. */
@@ -49,7 +50,7 @@ public record RunData(Dataset train, Dataset sft, Dataset heldOut, boolean built
             BuiltinTask task = new BuiltinTask(config.task());
             return new RunData(task.dataset(Split.TRAIN, BuiltinTask.TRAIN_POOL),
                     task.demonstrations(Split.TRAIN, BuiltinTask.TRAIN_POOL),
-                    task.dataset(Split.HELD_OUT, config.eval().size()), true);
+                    task.dataset(Split.HELD_OUT, config.eval().size()), config.task());
         }
         boolean needsTrain = need != Need.EVAL, needsEval = need != Need.TRAIN;
         Dataset train = needsTrain ? open("data.train", config.data().train(), config) : EMPTY;
@@ -57,7 +58,7 @@ public record RunData(Dataset train, Dataset sft, Dataset heldOut, boolean built
         if (train instanceof JsonlDataset t && heldOut instanceof JsonlDataset h) {
             warnOverlap(config, t, h);
         }
-        return new RunData(train, train, heldOut, false);
+        return new RunData(train, train, heldOut, null);
     }
 
     private static final Dataset EMPTY = new Dataset() {
@@ -87,13 +88,18 @@ public record RunData(Dataset train, Dataset sft, Dataset heldOut, boolean built
         }
     }
 
+    /** Whether these are the built-in task's problems. */
+    public boolean builtin() {
+        return task != null;
+    }
+
     /**
      * The word tokenizer of a fresh built-in model for this data: the built-in task's vocabulary,
      * or one built from the training set's texts (and the held-out set's characters), so that every
      * problem encodes without an unknown token.
      */
     public WordTokenizer builtinTokenizer() {
-        if (builtin) return WordTokenizer.fromWords(BuiltinTask.vocabulary());
+        if (builtin()) return WordTokenizer.fromWords(BuiltinTask.vocabulary(task.types()));
         List<String> words = new ArrayList<>();
         for (int i = 0; i < train.size(); i++) {
             Problem p = train.get(i);
@@ -115,7 +121,7 @@ public record RunData(Dataset train, Dataset sft, Dataset heldOut, boolean built
      */
     public List<Problem> toCheck() {
         List<Problem> out = new ArrayList<>();
-        if (builtin) {
+        if (builtin()) {
             for (int i = 0; i < Math.min(8, heldOut.size()); i++) out.add(heldOut.get(i));
             for (int i = 0; i < 8; i++) out.add(train.get(i));
             return out;
