@@ -42,9 +42,28 @@ class BuiltinTaskTest {
                 checked.merge(QuestionType.fromId(p.type()), 1, Integer::sum);
             }
         }
-        for (QuestionType t : QuestionType.values()) {
+        for (QuestionType t : task.config().types()) {
             assertTrue(checked.getOrDefault(t, 0) > 100, "too few " + t + " problems checked: " + checked);
         }
+    }
+
+    @Test
+    void theHarderFamilysAnswersAgreeWithThePixelsAndItsTypesAreBalanced() {
+        BuiltinTask hard = new BuiltinTask(TaskConfig.defaults().withQuestionTypes(QuestionType.MULTISTEP).withTeacherMissRate(0));
+        Map<QuestionType, Integer> checked = new EnumMap<>(QuestionType.class);
+        for (int i = 0; i < 400; i++) {
+            Problem p = hard.problem(Split.TRAIN, i);
+            List<PixelSceneReader.SeenShape> seen = PixelSceneReader.read(p.image(), hard.config().gridSize());
+            assertEquals(answerFromPixels(p.question(), seen), p.answer(), () -> p.question() + " with shapes " + seen);
+            assertTrue(p.workedResponse().endsWith("answer " + p.answer()), p.workedResponse());
+            checked.merge(QuestionType.fromId(p.type()), 1, Integer::sum);
+        }
+        for (QuestionType t : QuestionType.MULTISTEP) {
+            assertTrue(checked.getOrDefault(t, 0) > 70, "types are drawn evenly: " + checked);
+        }
+        assertTrue(hard.problem(Split.TRAIN, 0).workedResponse().split(" ").length <= ResponseFormat.MAX_WORDS);
+        assertTrue(BuiltinTask.vocabulary(hard.config().types()).containsAll(BuiltinTask.vocabulary()),
+                "the family's vocabulary extends the default one");
     }
 
     @Test
@@ -155,12 +174,33 @@ class BuiltinTaskTest {
         if ((m = TOTAL_COLORS.matcher(question)).matches() || (m = TOTAL_KINDS.matcher(question)).matches()) {
             return Integer.toString(countOf(shapes, m.group(1)) + countOf(shapes, m.group(2)));
         }
+        if ((m = DIFFERENCE.matcher(question)).matches()) {
+            return Integer.toString(Math.max(0, countOf(shapes, m.group(1)) - countOf(shapes, m.group(2))));
+        }
+        if ((m = SUM_COMPARISON.matcher(question)).matches()) {
+            return countOf(shapes, m.group(1)) + countOf(shapes, m.group(2)) > countOf(shapes, m.group(3)) + countOf(shapes, m.group(4))
+                    ? "yes" : "no";
+        }
+        if (question.equals("how many shapes have the two most common colours ?")) {
+            List<Integer> counts = new java.util.ArrayList<>(COLORS.stream().map(c -> countOf(shapes, c)).sorted().toList());
+            return Integer.toString(counts.get(counts.size() - 1) + counts.get(counts.size() - 2));
+        }
+        if (question.equals("how many shapes are there of the most common kind and of the least common colour ?")) {
+            int most = java.util.stream.Stream.of("circles", "squares", "triangles").mapToInt(k -> countOf(shapes, k)).max().orElseThrow();
+            int least = COLORS.stream().mapToInt(c -> countOf(shapes, c)).min().orElseThrow();
+            return Integer.toString(most + least);
+        }
         if ((m = SPATIAL.matcher(question)).matches()) {
             PixelSceneReader.SeenShape extreme = extreme(shapes, m.group(2));
             return m.group(1).equals("colour") ? extreme.color() : extreme.kind();
         }
         throw new AssertionError("unrecognised question: " + question);
     }
+
+    private static final Pattern DIFFERENCE =
+            Pattern.compile("how many more (\\w+)(?: shapes)? than (\\w+)(?: shapes)? are there \\?");
+    private static final Pattern SUM_COMPARISON =
+            Pattern.compile("are there more (\\w+) and (\\w+) shapes than (\\w+) and (\\w+) shapes \\?");
 
     private static PixelSceneReader.SeenShape extreme(List<PixelSceneReader.SeenShape> shapes, String direction) {
         java.util.function.ToDoubleFunction<PixelSceneReader.SeenShape> key = switch (direction) {

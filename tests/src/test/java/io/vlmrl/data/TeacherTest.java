@@ -136,6 +136,7 @@ class TeacherTest {
             case COMPARISON -> Integer.parseInt(words[1]) > Integer.parseInt(words[3]) ? "yes" : "no";
             case ARITHMETIC -> Integer.toString(Integer.parseInt(words[1]) + Integer.parseInt(words[3]));
             case SPATIAL -> throw new AssertionError("spatial answers involve no count");
+            default -> throw new AssertionError("not a type of the default task: " + type);
         };
     }
 
@@ -145,5 +146,32 @@ class TeacherTest {
 
     private static int[] pixels(Problem p) {
         return p.image().getRGB(0, 0, p.image().getWidth(), p.image().getHeight(), null, 0, p.image().getWidth());
+    }
+
+    @Test
+    void theHarderFamilysDemonstrationsFollowFromTheTeachersOwnCounts() {
+        BuiltinTask hard = new BuiltinTask(TaskConfig.defaults().withQuestionTypes(QuestionType.MULTISTEP).withTeacherMissRate(0.45));
+        int wrong = 0;
+        for (int i = 0; i < 300; i++) {
+            Problem demo = hard.demonstration(Split.TRAIN, i);
+            java.util.List<String> w = java.util.List.of(demo.workedResponse().split(" "));
+            java.util.Map<String, Integer> told = new java.util.HashMap<>();
+            for (int k = 0; k + 1 < w.size(); k++) {
+                if (isNumber(w.get(k + 1)) && !w.get(k).equals("total") && !w.get(k).equals("difference")) {
+                    told.put(w.get(k), Integer.parseInt(w.get(k + 1)));
+                }
+            }
+            String answer = w.get(w.size() - 1);
+            String derived = switch (QuestionType.fromId(demo.type())) {
+                case DIFFERENCE -> Integer.toString(Math.max(0, told.get(w.get(0)) - told.get(w.get(2))));
+                case SUM_COMPARISON -> told.get(w.get(0)) + told.get(w.get(2)) > told.get(w.get(6)) + told.get(w.get(8)) ? "yes" : "no";
+                case TOP_TWO -> Integer.toString(told.get(w.get(w.indexOf("top") + 1)) + told.get(w.get(w.indexOf("top") + 2)));
+                case TALLY -> Integer.toString(told.get(w.get(w.indexOf("most") + 1)) + told.get(w.get(w.indexOf("least") + 1)));
+                default -> throw new AssertionError(demo.type());
+            };
+            assertEquals(derived, answer, demo.workedResponse());
+            wrong += answer.equals(demo.answer()) ? 0 : 1;
+        }
+        assertTrue(wrong > 30, "an imperfect teacher's answers are often wrong: " + wrong);
     }
 }
