@@ -1,8 +1,6 @@
 package io.vlmrl.data;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,8 +38,6 @@ import java.util.Set;
  * empty answer, a missing or unreadable image, an empty file. Images are decoded when needed.
  */
 public final class JsonlDataset implements Dataset {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final String name;
     private final List<Problem> problems;
     private final List<String> fingerprints;
@@ -63,28 +59,13 @@ public final class JsonlDataset implements Dataset {
      * @throws IllegalArgumentException naming the file and line of the first bad record
      */
     public static JsonlDataset load(Path file, DataConfig fields) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("dataset file " + file + " does not exist or is not a file");
-        }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read dataset file " + file + ": " + e.getMessage(), e);
-        }
         Path baseDir = file.toAbsolutePath().getParent();
         List<Problem> problems = new ArrayList<>();
         List<String> fingerprints = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (!line.isBlank()) {
-                Record r = parseLine(line, file, i + 1, baseDir, fields);
-                problems.add(r.problem);
-                fingerprints.add(r.fingerprint);
-            }
-        }
-        if (problems.isEmpty()) {
-            throw new IllegalArgumentException("dataset file " + file + " contains no records");
+        for (JsonlRecords.Line line : JsonlRecords.read(file, "dataset file")) {
+            Record r = parseLine(line.node(), line.where(), baseDir, fields);
+            problems.add(r.problem);
+            fingerprints.add(r.fingerprint);
         }
         return new JsonlDataset(file.getFileName().toString(), problems, fingerprints);
     }
@@ -104,17 +85,7 @@ public final class JsonlDataset implements Dataset {
 
     private record Record(Problem problem, String fingerprint) {}
 
-    private static Record parseLine(String line, Path file, int lineNumber, Path baseDir, DataConfig fields) {
-        String where = file + ":" + lineNumber;
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(where + ": invalid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (node == null || !node.isObject()) {
-            throw new IllegalArgumentException(where + ": expected a JSON object, got " + abbreviate(line.strip()));
-        }
+    private static Record parseLine(JsonNode node, String where, Path baseDir, DataConfig fields) {
         String question = requiredText(node, fields.promptKey(), where, false);
         String answer = requiredText(node, fields.answerKey(), where, true);
         String solution = optionalText(node, fields.solutionKey(), where);
@@ -162,7 +133,7 @@ public final class JsonlDataset implements Dataset {
         for (JsonNode item : items) {
             if (!item.isTextual() || item.asText().isBlank()) {
                 throw new IllegalArgumentException(where + ": field \"" + field
-                        + "\" must be an image path or a list of paths, got " + abbreviate(value.toString()));
+                        + "\" must be an image path or a list of paths, got " + JsonlRecords.abbreviate(value.toString()));
             }
             paths.add(baseDir.resolve(item.asText()));
         }
@@ -178,7 +149,7 @@ public final class JsonlDataset implements Dataset {
         boolean ok = value.isTextual() || (numberAllowed && value.isNumber());
         if (!ok) {
             throw new IllegalArgumentException(where + ": field \"" + field + "\" must be a string"
-                    + (numberAllowed ? " or a number" : "") + ", got " + abbreviate(value.toString()));
+                    + (numberAllowed ? " or a number" : "") + ", got " + JsonlRecords.abbreviate(value.toString()));
         }
         if (value.asText().isBlank()) {
             throw new IllegalArgumentException(where + ": field \"" + field + "\" must not be empty");
@@ -209,10 +180,6 @@ public final class JsonlDataset implements Dataset {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     @Override

@@ -155,22 +155,17 @@ final class QuestionWriter {
     }
 
     private static int[] colourCounts(Counter counter) {
-        ShapeColor[] colours = ShapeColor.values();
-        int[] n = new int[colours.length];
-        for (int i = 0; i < n.length; i++) {
-            ShapeColor colour = colours[i];
-            n[i] = counter.count(s -> s.color() == colour);
-        }
-        return n;
+        return counts(counter, ShapeColor.values(), colour -> s -> s.color() == colour);
     }
 
     private static int[] kindCounts(Counter counter) {
-        ShapeKind[] kinds = ShapeKind.values();
-        int[] n = new int[kinds.length];
-        for (int i = 0; i < n.length; i++) {
-            ShapeKind kind = kinds[i];
-            n[i] = counter.count(s -> s.kind() == kind);
-        }
+        return counts(counter, ShapeKind.values(), kind -> s -> s.kind() == kind);
+    }
+
+    /** How many shapes have each of {@code values}, as {@code counter} reads them. */
+    private static <T> int[] counts(Counter counter, T[] values, Function<T, Predicate<Shape>> having) {
+        int[] n = new int[values.length];
+        for (int i = 0; i < n.length; i++) n[i] = counter.count(having.apply(values[i]));
         return n;
     }
 

@@ -1,12 +1,10 @@
 package io.vlmrl.run;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import io.vlmrl.data.JsonlRecords;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,38 +52,15 @@ public final class PromptRecords {
      * @throws IllegalArgumentException naming {@code file:line} of the first bad record
      */
     public static List<PromptRecord> read(Path file, boolean responseRequired) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--data: expected a JSONL file, got '" + file + "' (no such file)");
-        }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--data: cannot read " + file + ": " + e.getMessage(), e);
-        }
         Path base = file.toAbsolutePath().getParent();
         List<PromptRecord> records = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            if (!lines.get(i).isBlank()) {
-                records.add(parse(lines.get(i), file + ":" + (i + 1), records.size(), base, responseRequired));
-            }
-        }
-        if (records.isEmpty()) {
-            throw new IllegalArgumentException("--data: " + file + " holds no records (expected one JSON object per line)");
+        for (JsonlRecords.Line line : JsonlRecords.read(file, "--data")) {
+            records.add(parse(line.node(), line.where(), records.size(), base, responseRequired));
         }
         return records;
     }
 
-    private static PromptRecord parse(String line, String where, int index, Path base, boolean responseRequired) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(where + ": invalid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (node == null || !node.isObject()) {
-            throw new IllegalArgumentException(where + ": expected a JSON object, got " + abbreviate(line.strip()));
-        }
+    private static PromptRecord parse(JsonNode node, String where, int index, Path base, boolean responseRequired) {
         node.fieldNames().forEachRemaining(name -> {
             if (!FIELDS.contains(name)) {
                 throw new IllegalArgumentException(where + ": unknown field \"" + name + "\"; expected images, and one of prompt, "
@@ -128,7 +103,7 @@ public final class PromptRecords {
         for (JsonNode item : items) {
             if (!item.isTextual() || item.asText().isBlank()) {
                 throw new IllegalArgumentException(where + ": field \"" + field + "\" must be an image path or a list of paths, got "
-                        + abbreviate(value.toString()));
+                        + JsonlRecords.abbreviate(value.toString()));
             }
             Path path = base.resolve(item.asText());
             if (!Files.isRegularFile(path)) {
@@ -149,7 +124,7 @@ public final class PromptRecords {
             return null;
         }
         if (!value.isTextual()) {
-            throw new IllegalArgumentException(where + ": field \"" + name + "\" must be a string, got " + abbreviate(value.toString()));
+            throw new IllegalArgumentException(where + ": field \"" + name + "\" must be a string, got " + JsonlRecords.abbreviate(value.toString()));
         }
         return value.asText();
     }
@@ -161,13 +136,13 @@ public final class PromptRecords {
         }
         if (!value.isArray() || value.isEmpty()) {
             throw new IllegalArgumentException(where + ": field \"messages\" must be a non-empty list of {\"role\", \"content\"} "
-                    + "objects, got " + abbreviate(value.toString()));
+                    + "objects, got " + JsonlRecords.abbreviate(value.toString()));
         }
         for (int i = 0; i < value.size(); i++) {
             JsonNode m = value.get(i);
             if (!m.isObject() || !m.path("role").isTextual() || !(m.path("content").isTextual() || m.path("content").isArray())) {
                 throw new IllegalArgumentException(where + ": messages[" + i + "] must be an object with a string \"role\" and a "
-                        + "\"content\" string or list, got " + abbreviate(m.toString()));
+                        + "\"content\" string or list, got " + JsonlRecords.abbreviate(m.toString()));
             }
         }
         return JSON.convertValue(value, new TypeReference<List<Map<String, Object>>>() { });
@@ -180,7 +155,7 @@ public final class PromptRecords {
         }
         if (!value.isArray() || value.isEmpty()) {
             throw new IllegalArgumentException(where + ": field \"" + field + "\" must be a non-empty list of token ids, got "
-                    + abbreviate(value.toString()));
+                    + JsonlRecords.abbreviate(value.toString()));
         }
         int[] out = new int[value.size()];
         for (int i = 0; i < out.length; i++) {
@@ -193,7 +168,4 @@ public final class PromptRecords {
         return out;
     }
 
-    private static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
-    }
 }

@@ -26,15 +26,8 @@ class MainTest {
 
     /** Runs the CLI and returns (exit code, stderr). */
     private static Object[] run(String... args) {
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.execute(args);
-            return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(originalErr);
-        }
+        Cli.Result r = Cli.run(args);
+        return new Object[] {r.code(), r.err()};
     }
 
     private static void assertRefused(String fragment, String... args) {
@@ -130,15 +123,8 @@ class MainTest {
 
     /** Runs the CLI and returns (exit code, stdout). */
     private static Object[] runOut(String... args) {
-        PrintStream originalOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.execute(args);
-            return new Object[] {code, out.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(originalOut);
-        }
+        Cli.Result r = Cli.run(args);
+        return new Object[] {r.code(), r.out()};
     }
 
     @Test

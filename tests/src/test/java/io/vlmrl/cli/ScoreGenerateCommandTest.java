@@ -55,14 +55,8 @@ class ScoreGenerateCommandTest {
 
     /** Runs the CLI; returns (exit code, stderr). */
     static Object[] run(String... args) {
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Object[] {Main.execute(args), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(originalErr);
-        }
+        Cli.Result r = Cli.run(args);
+        return new Object[] {r.code(), r.err()};
     }
 
     static void assertRuns(String... args) {

@@ -90,16 +90,8 @@ class QwenTrainingTest {
 
     /** Runs the CLI; fails with its stderr unless it exits 0. */
     private static void assertRuns(String... args) {
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.execute(args);
-        } finally {
-            System.setErr(originalErr);
-        }
-        assertEquals(0, code, String.join(" ", args) + "\nstderr: " + err.toString(StandardCharsets.UTF_8));
+        io.vlmrl.cli.Cli.Result r = io.vlmrl.cli.Cli.run(args);
+        assertEquals(0, r.code(), String.join(" ", args) + "\nstderr: " + r.err());
     }
 
     private static Path train(String preset, String... extra) {

@@ -438,14 +438,7 @@ class RunSafetyTest {
 
     /** Runs the CLI in this JVM; returns (exit code, stderr). */
     private static Object[] cli(String... args) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.execute(args);
-            return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(original);
-        }
+        io.vlmrl.cli.Cli.Result r = io.vlmrl.cli.Cli.run(args);
+        return new Object[] {r.code(), r.err()};
     }
 }
