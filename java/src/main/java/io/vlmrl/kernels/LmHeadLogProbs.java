@@ -2,6 +2,7 @@ package io.vlmrl.kernels;
 
 import java.util.Arrays;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -95,7 +96,11 @@ public final class LmHeadLogProbs {
     public record Upstream(Tensor gradLogp, Tensor gradEntropy) {
     }
 
-    /** Supplies the upstream gradients of a chunk once its log-probs are known. */
+    /**
+     * Supplies the upstream gradients of a chunk once its log-probs are known. Tensors it creates
+     * belong to the op's sweep and are freed when the call returns (keep Java values, or copies
+     * made outside, for later).
+     */
     @FunctionalInterface
     public interface ChunkGradients {
         /**
@@ -293,11 +298,15 @@ public final class LmHeadLogProbs {
         String fwdName = cuda ? "vlmrl_token_logprobs_forward_cuda" : "vlmrl_token_logprobs_forward_cpu";
         String bwdName = cuda ? "vlmrl_token_logprobs_backward_cuda" : "vlmrl_token_logprobs_backward_cpu";
         Tensor weightT = weightData.t();
-        Tensor buffer = torch.empty(new long[] {rowsPerChunk, vocab}, hiddenFlat.options(), new MemoryFormatOptional());
-        try (Pointer guard = cuda ? CudaStreams.deviceGuard(hiddenFlat) : null;
+        // Everything the sweep allocates (the chunk buffer, its views, the callback's tensors) is
+        // freed when it ends, not with the caller's scope: the backward's sweep never finds the
+        // forward's buffer still allocated.
+        try (PointerScope sweep = new PointerScope();
+             Pointer guard = cuda ? CudaStreams.deviceGuard(hiddenFlat) : null;
              NativeKernels.TokenLogProbsConfig cfg = new NativeKernels.TokenLogProbsConfig();
              NativeKernels.TokenLogProbsResult result = new NativeKernels.TokenLogProbsResult()) {
             Pointer stream = cuda ? CudaStreams.current(hiddenFlat) : null;
+            Tensor buffer = torch.empty(new long[] {rowsPerChunk, vocab}, hiddenFlat.options(), new MemoryFormatOptional());
             for (long start = 0; start < n; start += rowsPerChunk) {
                 long rows = Math.min(rowsPerChunk, n - start);
                 Tensor h = hiddenFlat.narrow(0, start, rows);
