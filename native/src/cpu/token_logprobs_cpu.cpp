@@ -23,7 +23,7 @@
 #include "vlmrl/token_logprobs.h"
 
 using vlmrl::cpu::bf16_to_float;
-using vlmrl::cpu::fast_exp;
+using vlmrl::cpu::fast_exp_bounded_above;
 using vlmrl::cpu::float_to_bf16;
 using vlmrl::cpu::max_f;
 
@@ -89,8 +89,8 @@ RowForward forward_row(const T* row_logits, int64_t vocab, float inv_t) {
         float block_s = 0.0f, block_q = 0.0f;
 #pragma omp simd reduction(+ : block_s, block_q)
         for (int64_t j = 0; j < n; ++j) {
-            const float t = max_f(z[j] - m, kMinLogProb);
-            const float e = fast_exp(t);
+            const float t = max_f(z[j] - m, kMinLogProb);  // <= 0
+            const float e = fast_exp_bounded_above(t);
             block_s += e;
             block_q += e * t;
         }
@@ -116,12 +116,12 @@ void backward_row(const T* row_logits, int64_t vocab, float inv_t, int64_t targe
     const float b = g_entropy * inv_t;
     // The target's gradient gets +a: computed from the logit before the loop overwrites it.
     const float target_log_p = max_f(load_elem(row_logits, target) * inv_t - lse, kMinLogProb);
-    const float target_p = fast_exp(target_log_p);
+    const float target_p = fast_exp_bounded_above(target_log_p);
     const float target_grad = a * (1.0f - target_p) - b * target_p * (target_log_p + entropy);
 #pragma omp simd
     for (int64_t j = 0; j < vocab; ++j) {
         const float log_p = max_f(load_elem(row_logits, j) * inv_t - lse, kMinLogProb);
-        const float p = fast_exp(log_p);
+        const float p = fast_exp_bounded_above(log_p);  // log p <= ~0
         store_elem(row_grad, j, -p * (a + b * (log_p + entropy)));
     }
     store_elem(row_grad, target, target_grad);
