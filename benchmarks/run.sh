@@ -57,7 +57,7 @@ fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads 
 # The fused LM head (LmHeadLogProbsBenchmark) does 3-4 N x D x V products per call: at the
 # issue's shapes (N = 4096 / 8192, V = 151936) that is 8-10 TFLOP, over a minute per call on
 # 2 cores. quick keeps V and D and cuts N to 512 / 1024; full runs the issue's shapes with one
-# warm-up and two measured calls, and without the eager peer, whose [N, V] temporaries
+# warm-up call and one measured call per method (a call takes minutes there), and without the eager peer, whose [N, V] temporaries
 # (about 8x the logits: 20 GB at 4096 x 151936, 40 GB at 8192) do not fit a 23 GiB machine.
 # With extra arguments, full runs one JMH invocation with them (LmHead included at 3 iterations).
 lm_head_args=()
@@ -66,7 +66,7 @@ if [[ "$mode" == quick ]]; then
             -p ndv=512x2048x151936,1024x1024x151936)
 elif [[ $# -eq 0 ]]; then
   jmh_args=(-f 1 -wi 1 -w 2s -i 3 -r 2s -e 'LmHeadLogProbsBenchmark')
-  lm_head_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -e 'LmHeadLogProbsBenchmark.eager$' 'LmHeadLogProbsBenchmark')
+  lm_head_args=(-f 1 -wi 1 -w 1s -i 1 -r 1s -e 'LmHeadLogProbsBenchmark.eager$' 'LmHeadLogProbsBenchmark')
 else
   jmh_args=(-f 1 -wi 1 -w 2s -i 3 -r 2s)
 fi
