@@ -48,17 +48,19 @@ results="benchmarks/results"
 mkdir -p "$results"
 json="$results/$mode-$stamp.json"
 memory="$results/$mode-$stamp-memory.csv"
+cpu_times="$results/$mode-$stamp-cpu.csv"
 table="$results/$mode-$stamp.md"
 
 # The heap is fixed and pre-touched so that JVM heap growth never shows up in the
 # resident-memory high-water mark the log-prob benchmark reads.
-fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory"
+fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory -Dvlmrl.bench.cpuFile=$cpu_times"
 
 # The fused LM head (LmHeadLogProbsBenchmark) does 3-4 N x D x V products per call: at the
 # issue's shapes (N = 4096 / 8192, V = 151936) that is 8-10 TFLOP, over a minute per call on
 # 2 cores. quick keeps V and D and cuts N to 512 / 1024; full runs the shapes with one
-# warm-up call and one measured call per method (a call takes minutes there), and without the eager peer, whose [N, V] temporaries
-# (about 8x the logits: 20 GB at 4096 x 151936, 40 GB at 8192) do not fit a 23 GiB machine.
+# warm-up call and one measured call per method (a call takes minutes there), and without the
+# eager peer, whose [N, V] temporaries (about 8x the logits: 20 GB at 4096 x 151936, 40 GB at
+# 8192) do not fit a 23 GiB machine.
 # With extra arguments, full runs one JMH invocation with them (LmHead included at 3 iterations).
 lm_head_args=()
 if [[ "$mode" == quick ]]; then
@@ -109,7 +111,7 @@ fi
 {
   echo "- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  "$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "${jsons[@]}" "$memory"
+  "$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "${jsons[@]}" "$memory" "$cpu_times"
 } >> "$table"
 echo
 cat "$table"

@@ -46,7 +46,8 @@ import org.openjdk.jmh.runner.IterationType;
  * the same existing h.grad and W.grad. Peak extra resident memory is measured as in
  * {@link TokenLogProbsBenchmark} (high-water mark reset before each iteration, each case in its
  * own JVM), over the measured iterations only, and recorded relative to the size of the [N, V]
- * logits.
+ * logits. The process CPU time per call (least over the measured iterations) goes to
+ * {@link CpuTimeLog}: on shared cores it is the steadier measure of the work each method does.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -70,6 +71,9 @@ public class LmHeadLogProbsBenchmark {
     private LmHeadInputs inputs;
     private long iterationStartResident;
     private long peakExtraBytes;
+    private long iterationStartCpu;
+    private long callsInIteration;
+    private double minCpuNanosPerCall = Double.NaN;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -81,13 +85,20 @@ public class LmHeadLogProbsBenchmark {
     public void resetHighWater() {
         System.gc(); // let JavaCPP free any native memory still waiting for the GC
         iterationStartResident = NativeMemoryHighWater.resetAndReadResident();
+        callsInIteration = 0;
+        iterationStartCpu = CpuTimeLog.processCpuNanos();
     }
 
     /** Measured iterations only: the warm-up's first calls also allocate OpenBLAS's and LibTorch's own pools. */
     @TearDown(Level.Iteration)
     public void readHighWater(IterationParams iteration) {
+        long cpu = CpuTimeLog.processCpuNanos() - iterationStartCpu;
         if (iteration.getType() == IterationType.MEASUREMENT) {
             peakExtraBytes = Math.max(peakExtraBytes, NativeMemoryHighWater.highWaterBytes() - iterationStartResident);
+            if (callsInIteration > 0) {
+                double perCall = (double) cpu / callsInIteration;
+                minCpuNanosPerCall = Double.isNaN(minCpuNanosPerCall) ? perCall : Math.min(minCpuNanosPerCall, perCall);
+            }
         }
     }
 
@@ -95,6 +106,9 @@ public class LmHeadLogProbsBenchmark {
     public void tearDown(BenchmarkParams params) {
         PeakMemoryLog.record(params.getBenchmark(), memoryKey(ndv, dtype, chunk), peakExtraBytes,
                 inputs.logitsBytes());
+        if (!Double.isNaN(minCpuNanosPerCall)) {
+            CpuTimeLog.record(params.getBenchmark(), memoryKey(ndv, dtype, chunk), minCpuNanosPerCall);
+        }
         inputs.close();
     }
 
@@ -110,6 +124,7 @@ public class LmHeadLogProbsBenchmark {
 
     @Benchmark
     public double fused() {
+        callsInIteration++;
         try (PointerScope scope = new PointerScope()) {
             LmHeadLogProbs lp = LmHeadLogProbs.forward(inputs.h, inputs.w, inputs.targets, 1.0, true, chunk,
                     NonFinitePolicy.ERROR);
@@ -120,6 +135,7 @@ public class LmHeadLogProbsBenchmark {
 
     @Benchmark
     public double fusedOnePass() {
+        callsInIteration++;
         try (PointerScope scope = new PointerScope()) {
             LmHeadLogProbs lp = LmHeadLogProbs.forwardBackward(inputs.h, inputs.w, inputs.targets, 1.0, true, chunk,
                     NonFinitePolicy.ERROR, (start, logp, entropy) -> new LmHeadLogProbs.Upstream(
@@ -131,6 +147,7 @@ public class LmHeadLogProbsBenchmark {
 
     @Benchmark
     public double unfused() {
+        callsInIteration++;
         try (PointerScope scope = new PointerScope()) {
             Tensor logits = torch.matmul(inputs.h, inputs.w.t());
             TokenLogProbs lp = TokenLogProbs.forward(logits, inputs.targets, 1.0, true, NonFinitePolicy.ERROR);
@@ -141,6 +158,7 @@ public class LmHeadLogProbsBenchmark {
 
     @Benchmark
     public double eager() {
+        callsInIteration++;
         try (PointerScope scope = new PointerScope()) {
             Tensor surrogate = EagerLmHeadBaseline.surrogate(inputs);
             surrogate.backward();

@@ -18,8 +18,8 @@ import java.util.function.Predicate;
  * tables: fused time, eager time, speed-up, effective bandwidth as a fraction of the STREAM
  * triad's, peak extra memory as a multiple of the logits, and whether the CPU targets are met.
  *
- * <p>Usage: {@code ResultsReport <jmh.json>... [memory.csv]} (several JSON files of one run, e.g. run.sh
- * full's separate fused-LM-head invocation).
+ * <p>Usage: {@code ResultsReport <jmh.json>... [memory.csv] [...-cpu.csv]} (several JSON files of one run,
+ * e.g. run.sh full's separate fused-LM-head invocation; the CPU-time file's name ends in {@code -cpu.csv}).
  */
 public final class ResultsReport {
 
@@ -37,29 +37,34 @@ public final class ResultsReport {
 
     private final List<JmhResult> results;
     private final PeakMemoryRecords memory;
+    private final CpuTimeRecords cpu;
     private final StringBuilder out = new StringBuilder();
 
-    ResultsReport(List<JmhResult> results, PeakMemoryRecords memory) {
+    ResultsReport(List<JmhResult> results, PeakMemoryRecords memory, CpuTimeRecords cpu) {
         this.results = results;
         this.memory = memory;
+        this.cpu = cpu;
     }
 
     public static void main(String[] args) throws IOException {
         if (args.length < 1) {
-            System.err.println("usage: ResultsReport <jmh-result.json>... [peak-memory.csv]");
+            System.err.println("usage: ResultsReport <jmh-result.json>... [peak-memory.csv] [cpu-time -cpu.csv]");
             System.exit(2);
         }
         List<JmhResult> results = new ArrayList<>();
         Path memoryFile = null;
+        Path cpuFile = null;
         for (String arg : args) {
-            if (arg.endsWith(".csv")) {
+            if (arg.endsWith("-cpu.csv")) {
+                cpuFile = Path.of(arg);
+            } else if (arg.endsWith(".csv")) {
                 memoryFile = Path.of(arg);
             } else {
                 results.addAll(JmhResult.read(Path.of(arg)));
             }
         }
         PeakMemoryRecords memory = PeakMemoryRecords.read(memoryFile);
-        System.out.print(new ResultsReport(results, memory).render());
+        System.out.print(new ResultsReport(results, memory, CpuTimeRecords.read(cpuFile)).render());
     }
 
     String render() {
@@ -181,8 +186,9 @@ public final class ResultsReport {
         out.append("| N x D x V | dtype | chunk | fused ms | one-pass ms | unfused ms | eager ms "
                 + "| fused / unfused time | one-pass / unfused time | eager / one-pass time "
                 + "| extra memory fused | one-pass | unfused | eager | fused / unfused memory | one-pass / unfused memory "
-                + "| unfused GFLOP/s | target |\n");
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                + "| unfused GFLOP/s | CPU s fused / one-pass / unfused / eager | fused / unfused CPU | one-pass / unfused CPU "
+                + "| target |\n");
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         cases.sort(Comparator.comparing((Map<String, String> p) -> p.get("ndv")).thenComparing(p -> p.get("dtype")));
         for (Map<String, String> p : cases) {
             String ndv = p.get("ndv");
@@ -197,13 +203,17 @@ public final class ResultsReport {
             double onePassMemory = memory.ratio(bench, "fusedOnePass", key);
             double unfusedMemory = memory.ratio(bench, "unfused", key);
             double eagerMemory = memory.ratio(bench, "eager", key);
+            double fusedCpu = cpu.seconds(bench, "fused", key);
+            double onePassCpu = cpu.seconds(bench, "fusedOnePass", key);
+            double unfusedCpu = cpu.seconds(bench, "unfused", key);
+            double eagerCpu = cpu.seconds(bench, "eager", key);
             String target = "";
             if (LM_HEAD_TARGET_SHAPES.contains(ndv) && "fp32".equals(p.get("dtype"))) {
                 target = "two-call " + lmHeadVerdict(fused, fusedMemory, unfused, unfusedMemory, eager)
                         + "; one-pass " + lmHeadVerdict(onePass, onePassMemory, unfused, unfusedMemory, eager);
             }
             out.append(String.format(Locale.ROOT,
-                    "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                     ndv, p.get("dtype"), "0".equals(p.get("chunk")) ? "default" : p.get("chunk"),
                     ms(fused), ms(onePass), ms(unfused), ms(eager),
                     timeRatio(fused / unfused), timeRatio(onePass / unfused), timeRatio(eager / onePass),
@@ -211,7 +221,9 @@ public final class ResultsReport {
                     memoryRatio(eagerMemory), percent(fusedMemory / unfusedMemory),
                     percent(onePassMemory / unfusedMemory),
                     Double.isNaN(unfused) ? "–" : String.format(Locale.ROOT, "%.0f", 3 * flops / unfused / 1e9),
-                    target));
+                    cpuSeconds(fusedCpu) + " / " + cpuSeconds(onePassCpu) + " / " + cpuSeconds(unfusedCpu) + " / "
+                            + cpuSeconds(eagerCpu),
+                    timeRatio(fusedCpu / unfusedCpu), timeRatio(onePassCpu / unfusedCpu), target));
         }
         out.append("\nfused: LmHeadLogProbs.forward then backward (the backward recomputes each chunk's logits: 4 "
                 + "N x D x V products); one-pass: LmHeadLogProbs.forwardBackward, each chunk's upstream gradient "
@@ -221,6 +233,8 @@ public final class ResultsReport {
                 + "the resident high-water mark during an iteration, as a multiple of the [N, V] logits; h.grad and "
                 + "W.grad exist before the call (gradient accumulation), so the unfused path's extra is the logits "
                 + "plus autograd's transient [D, V] weight gradient. unfused GFLOP/s: its 3 products / its time. "
+                + "CPU s: process CPU time per call (all threads; least over the measured iterations), the steadier "
+                + "measure when other jobs share the cores; the target verdicts use wall time. "
                 + String.format(Locale.ROOT, "Target (fp32, issue shapes): memory ≤ %.0f%% of unfused, time ≤ %.1fx unfused, "
                         + "faster than eager.", LM_HEAD_MAX_MEMORY_FRACTION * 100, LM_HEAD_MAX_TIME_RATIO)
                 + "\n\n");
@@ -233,6 +247,10 @@ public final class ResultsReport {
         boolean met = memoryOk && timeOk && (Double.isNaN(eager) || time < eager);
         return (met ? "met" : "**missed**") + " (memory " + percent(memory / unfusedMemory) + ", time "
                 + timeRatio(time / unfused) + eagerPart + ")";
+    }
+
+    private static String cpuSeconds(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.1f", value);
     }
 
     private static String timeRatio(double value) {
