@@ -48,14 +48,29 @@ results="benchmarks/results"
 mkdir -p "$results"
 json="$results/$mode-$stamp.json"
 memory="$results/$mode-$stamp-memory.csv"
+cpu_times="$results/$mode-$stamp-cpu.csv"
 table="$results/$mode-$stamp.md"
 
 # The heap is fixed and pre-touched so that JVM heap growth never shows up in the
-# resident-memory high-water mark the log-prob benchmark reads.
-fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory"
+# resident-memory high-water mark the log-prob benchmark reads. JavaCPP's own cap on resident
+# memory (4x the heap by default) is lifted: the unfused LM head at 8192 x 151936 holds 5 GB of
+# logits.
+fork_jvm_args="-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dvlmrl.bench.threads=$threads -Dvlmrl.bench.memoryFile=$memory -Dvlmrl.bench.cpuFile=$cpu_times"
 
+# The fused LM head (LmHeadLogProbsBenchmark) does 3-4 N x D x V products per call: at the
+# issue's shapes (N = 4096 / 8192, V = 151936) that is 8-10 TFLOP, over a minute per call on
+# 2 cores. quick keeps V and D and cuts N to 512 / 1024; full runs the shapes with one
+# warm-up call and one measured call per method (a call takes minutes there), and without the
+# eager peer, whose [N, V] temporaries (about 8x the logits: 20 GB at 4096 x 151936, 40 GB at
+# 8192) do not fit a 23 GiB machine.
+# With extra arguments, full runs one JMH invocation with them (LmHead included at 3 iterations).
+lm_head_args=()
 if [[ "$mode" == quick ]]; then
-  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p mode=ppo,aaac-k3-dads -p tokens=4194304 -p shape=2048x32768)
+  jmh_args=(-f 1 -wi 1 -w 1s -i 2 -r 1s -p mode=ppo,aaac-k3-dads -p tokens=4194304 -p shape=2048x32768
+            -p ndv=512x2048x151936,1024x1024x151936)
+elif [[ $# -eq 0 ]]; then
+  jmh_args=(-f 1 -wi 1 -w 2s -i 3 -r 2s -e 'LmHeadLogProbsBenchmark')
+  lm_head_args=(-f 1 -wi 1 -w 1s -i 1 -r 1s -e 'LmHeadLogProbsBenchmark.eager$' 'LmHeadLogProbsBenchmark')
 else
   jmh_args=(-f 1 -wi 1 -w 2s -i 3 -r 2s)
 fi
@@ -76,6 +91,7 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- git commit: $commit"
   echo "- command: benchmarks/run.sh $mode $*"
   echo "- JMH: ${jmh_args[*]} $*"
+  if [[ ${#lm_head_args[@]} -gt 0 ]]; then echo "- JMH (fused LM head): ${lm_head_args[*]}"; fi
   echo
 } > "$table"
 
@@ -85,11 +101,19 @@ echo "== checking that fused kernels and eager baselines compute the same math"
 echo "== JMH ($mode): results in $json"
 "$java_cmd" -cp "$cp" org.openjdk.jmh.Main "${jmh_args[@]}" \
   -jvmArgsAppend "$fork_jvm_args" -rf json -rff "$json" "$@"
+jsons=("$json")
+if [[ ${#lm_head_args[@]} -gt 0 ]]; then
+  lm_json="$results/$mode-$stamp-lmhead.json"
+  echo "== JMH ($mode, fused LM head at the issue's shapes): results in $lm_json"
+  "$java_cmd" -cp "$cp" org.openjdk.jmh.Main "${lm_head_args[@]}" \
+    -jvmArgsAppend "$fork_jvm_args" -rf json -rff "$lm_json"
+  jsons+=("$lm_json")
+fi
 
 {
   echo "- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  "$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "$json" "$memory"
+  "$java_cmd" -cp "$cp" io.vlmrl.bench.report.ResultsReport "${jsons[@]}" "$memory" "$cpu_times"
 } >> "$table"
 echo
 cat "$table"

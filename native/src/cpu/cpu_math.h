@@ -82,6 +82,15 @@ inline float fast_exp(float x) {
 }
 
 /*
+ * e^x for x <= 88.37 that is not NaN (callers that know an upper bound, e.g. x = z - max(z)
+ * or log p): 0 below -87.33, as fast_exp, with fewer selects.
+ */
+inline float fast_exp_bounded_above(float x) {
+    const float result = fast_exp_in_range(max_f(x, kFastExpMin));
+    return x < kFastExpMin ? 0.0f : result;
+}
+
+/*
  * Standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2, with the Chebyshev-fitted
  * erfc of Numerical Recipes (fractional error < 1.2e-7), evaluated in float.
  */

@@ -1,11 +1,13 @@
 /*
  * Fused token log-probabilities and entropy from logits, CPU (OpenMP).
  *
- * Each row of logits is streamed once in blocks of kBlock columns: a block is
- * converted to z = logits / T into a small L1-resident buffer, then its maximum
- * and its sums of e^(z - M) and e^(z - M) (z - M) are taken relative to the
- * running row maximum M (rescaled when M grows). With S and Q those sums,
+ * Forward: each row of logits is streamed once in blocks of kBlock columns: one loop
+ * reads a block, scales it to z = logits * (1 / T) into a small L1-resident buffer and
+ * takes its maximum; a second loop takes the sums of e^(z - M) and e^(z - M) (z - M)
+ * relative to the running row maximum M (rescaled when M grows). With S and Q those sums,
  *   lse = M + log S,   H = -sum p log p = log S - Q / S.
+ * Backward: one loop per row reads each logit and writes its gradient (in place when
+ * grad_logits == logits), with the one-hot term applied to the target afterwards.
  * No [N, V] temporary is ever made; rows run in parallel.
  */
 #include <omp.h>
@@ -21,7 +23,7 @@
 #include "vlmrl/token_logprobs.h"
 
 using vlmrl::cpu::bf16_to_float;
-using vlmrl::cpu::fast_exp;
+using vlmrl::cpu::fast_exp_bounded_above;
 using vlmrl::cpu::float_to_bf16;
 using vlmrl::cpu::max_f;
 
@@ -34,37 +36,12 @@ constexpr int64_t kBlock = 2048;
  * p * log p = 0 for -Inf logits instead of 0 * -Inf = NaN. */
 constexpr float kMinLogProb = -100.0f;
 
-/* z[j] = logits[row, col0 + j] / T for j < n. */
-void load_block(const void* logits, int32_t dtype, int64_t offset, int64_t n, float temperature,
-                float* z) {
-    if (dtype == VLMRL_DTYPE_F32) {
-        const float* src = static_cast<const float*>(logits) + offset;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) z[j] = src[j] / temperature;
-    } else {
-        const uint16_t* src = static_cast<const uint16_t*>(logits) + offset;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) z[j] = bf16_to_float(src[j]) / temperature;
-    }
-}
-
-void store_block(void* out, int32_t dtype, int64_t offset, int64_t n, const float* g) {
-    if (dtype == VLMRL_DTYPE_F32) {
-        float* dst = static_cast<float*>(out) + offset;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) dst[j] = g[j];
-    } else {
-        uint16_t* dst = static_cast<uint16_t*>(out) + offset;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) dst[j] = float_to_bf16(g[j]);
-    }
-}
-
-float load_one(const void* logits, int32_t dtype, int64_t index, float temperature) {
-    const float x = dtype == VLMRL_DTYPE_F32 ? static_cast<const float*>(logits)[index]
-                                             : bf16_to_float(static_cast<const uint16_t*>(logits)[index]);
-    return x / temperature;
-}
+/* Element access for the two logit dtypes (same source for the forward and the backward, so
+ * both see bit-identical z = logit * (1 / T)). */
+inline float load_elem(const float* p, int64_t j) { return p[j]; }
+inline float load_elem(const uint16_t* p, int64_t j) { return bf16_to_float(p[j]); }
+inline void store_elem(float* p, int64_t j, float v) { p[j] = v; }
+inline void store_elem(uint16_t* p, int64_t j, float v) { p[j] = float_to_bf16(v); }
 
 struct RowForward {
     bool finite;  // false: a NaN / +Inf logit, or every logit -Inf (no distribution)
@@ -72,22 +49,28 @@ struct RowForward {
     double entropy;
 };
 
-/* One streaming pass over a row: online max, S = sum e^(z-M), Q = sum e^(z-M)(z-M). */
-RowForward forward_row(const vlmrl_token_logprobs_config& cfg, const void* logits, int64_t row) {
+/*
+ * One streaming pass over a row: online max, S = sum e^(z-M), Q = sum e^(z-M)(z-M).
+ * Per block, the first loop reads the logits from memory once, scales them into the
+ * L1-resident buffer and takes the block's maximum and non-finite flag; the second loop
+ * works on the buffer.
+ */
+template <typename T>
+RowForward forward_row(const T* row_logits, int64_t vocab, float inv_t) {
     alignas(64) float z[kBlock];
-    const int64_t row_offset = row * cfg.row_stride;
     float running_max = -INFINITY;
     double s = 0.0, q = 0.0;
-    for (int64_t col0 = 0; col0 < cfg.vocab; col0 += kBlock) {
-        const int64_t n = cfg.vocab - col0 < kBlock ? cfg.vocab - col0 : kBlock;
-        load_block(logits, cfg.dtype, row_offset + col0, n, cfg.temperature, z);
-
+    for (int64_t col0 = 0; col0 < vocab; col0 += kBlock) {
+        const int64_t n = vocab - col0 < kBlock ? vocab - col0 : kBlock;
+        const T* src = row_logits + col0;
         float block_max = -INFINITY;
         int bad = 0;
 #pragma omp simd reduction(max : block_max) reduction(| : bad)
         for (int64_t j = 0; j < n; ++j) {
-            block_max = z[j] > block_max ? z[j] : block_max;
-            bad |= !(z[j] < INFINITY);  // NaN or +Inf
+            const float v = load_elem(src, j) * inv_t;
+            z[j] = v;
+            block_max = v > block_max ? v : block_max;
+            bad |= !(v < INFINITY);  // NaN or +Inf
         }
         if (bad) return {false, 0.0, 0.0};
         if (block_max == -INFINITY) continue;  // all -Inf: probability 0, contributes nothing
@@ -106,8 +89,8 @@ RowForward forward_row(const vlmrl_token_logprobs_config& cfg, const void* logit
         float block_s = 0.0f, block_q = 0.0f;
 #pragma omp simd reduction(+ : block_s, block_q)
         for (int64_t j = 0; j < n; ++j) {
-            const float t = max_f(z[j] - m, kMinLogProb);
-            const float e = fast_exp(t);
+            const float t = max_f(z[j] - m, kMinLogProb);  // <= 0
+            const float e = fast_exp_bounded_above(t);
             block_s += e;
             block_q += e * t;
         }
@@ -120,27 +103,28 @@ RowForward forward_row(const vlmrl_token_logprobs_config& cfg, const void* logit
     return {true, running_max + log_s, entropy > 0.0 ? entropy : 0.0};
 }
 
-/* grad[v] = (g_logp (onehot_v - p_v) - g_H p_v (log p_v + H)) / T for one row. */
-void backward_row(const vlmrl_token_logprobs_config& cfg, const void* logits, int64_t target,
-                  float lse, float entropy, float g_logp, float g_entropy, void* grad_logits,
-                  int64_t row) {
-    alignas(64) float buf[kBlock];
-    const int64_t row_offset = row * cfg.row_stride;
-    const float temperature = cfg.temperature;
-    for (int64_t col0 = 0; col0 < cfg.vocab; col0 += kBlock) {
-        const int64_t n = cfg.vocab - col0 < kBlock ? cfg.vocab - col0 : kBlock;
-        // The whole block is read before any of it is written: grad_logits may alias logits.
-        load_block(logits, cfg.dtype, row_offset + col0, n, temperature, buf);
-        const int64_t target_in_block = target - col0;
+/*
+ * grad[v] = (g_logp (onehot_v - p_v) - g_H p_v (log p_v + H)) / T for one row, written as
+ * -p_v (a + b (log p_v + H)) with a = g_logp / T, b = g_H / T, plus a at the target.
+ * One pass: element j is read, then written (grad may alias logits; no other element is
+ * read after it is written), so the in-place backward moves each cache line in and out once.
+ */
+template <typename T>
+void backward_row(const T* row_logits, int64_t vocab, float inv_t, int64_t target, float lse, float entropy,
+                  float g_logp, float g_entropy, T* row_grad) {
+    const float a = g_logp * inv_t;
+    const float b = g_entropy * inv_t;
+    // The target's gradient gets +a: computed from the logit before the loop overwrites it.
+    const float target_log_p = max_f(load_elem(row_logits, target) * inv_t - lse, kMinLogProb);
+    const float target_p = fast_exp_bounded_above(target_log_p);
+    const float target_grad = a * (1.0f - target_p) - b * target_p * (target_log_p + entropy);
 #pragma omp simd
-        for (int64_t j = 0; j < n; ++j) {
-            const float log_p = max_f(buf[j] - lse, kMinLogProb);
-            const float p = fast_exp(log_p);
-            const float onehot = j == target_in_block ? 1.0f : 0.0f;
-            buf[j] = (g_logp * (onehot - p) - g_entropy * p * (log_p + entropy)) / temperature;
-        }
-        store_block(grad_logits, cfg.dtype, row_offset + col0, n, buf);
+    for (int64_t j = 0; j < vocab; ++j) {
+        const float log_p = max_f(load_elem(row_logits, j) * inv_t - lse, kMinLogProb);
+        const float p = fast_exp_bounded_above(log_p);  // log p <= ~0
+        store_elem(row_grad, j, -p * (a + b * (log_p + entropy)));
     }
+    store_elem(row_grad, target, target_grad);
 }
 
 void zero_row(const vlmrl_token_logprobs_config& cfg, void* grad_logits, int64_t row) {
@@ -186,11 +170,16 @@ extern "C" int vlmrl_token_logprobs_forward_cpu(const vlmrl_token_logprobs_confi
     const int target_status = validate_targets(*cfg, targets, fn);
     if (target_status != VLMRL_OK) return target_status;
 
+    // z = logit * (1 / T): a multiply instead of a divide per element (T = 1 is exact either way).
+    const float inv_t = 1.0f / cfg->temperature;
     int64_t nonfinite_count = 0;
     int64_t first_nonfinite = std::numeric_limits<int64_t>::max();
 #pragma omp parallel for schedule(static) reduction(+ : nonfinite_count) reduction(min : first_nonfinite)
     for (int64_t row = 0; row < cfg->n_rows; ++row) {
-        const RowForward stats = forward_row(*cfg, logits, row);
+        const int64_t offset = row * cfg->row_stride;
+        const RowForward stats = cfg->dtype == VLMRL_DTYPE_F32
+                                     ? forward_row(static_cast<const float*>(logits) + offset, cfg->vocab, inv_t)
+                                     : forward_row(static_cast<const uint16_t*>(logits) + offset, cfg->vocab, inv_t);
         if (!stats.finite) {
             // Both policies leave a row the backward recognises (lse = NaN) and zeroes;
             // under VLMRL_NONFINITE_ERROR the caller raises on the counts instead of using it.
@@ -201,8 +190,10 @@ extern "C" int vlmrl_token_logprobs_forward_cpu(const vlmrl_token_logprobs_confi
             if (row < first_nonfinite) first_nonfinite = row;
             continue;
         }
-        const double target_logit = load_one(logits, cfg->dtype, row * cfg->row_stride + targets[row],
-                                             cfg->temperature);
+        const double target_logit =
+            (cfg->dtype == VLMRL_DTYPE_F32 ? static_cast<const float*>(logits)[offset + targets[row]]
+                                           : bf16_to_float(static_cast<const uint16_t*>(logits)[offset + targets[row]])) *
+            inv_t;
         logp[row] = static_cast<float>(target_logit - stats.lse);
         if (entropy != nullptr) entropy[row] = static_cast<float>(stats.entropy);
         lse[row] = static_cast<float>(stats.lse);
@@ -228,6 +219,7 @@ extern "C" int vlmrl_token_logprobs_backward_cpu(const vlmrl_token_logprobs_conf
     const int target_status = validate_targets(*cfg, targets, fn);
     if (target_status != VLMRL_OK) return target_status;
 
+    const float inv_t = 1.0f / cfg->temperature;
 #pragma omp parallel for schedule(static)
     for (int64_t row = 0; row < cfg->n_rows; ++row) {
         if (std::isnan(lse[row])) {  // the forward found this row non-finite
@@ -237,7 +229,14 @@ extern "C" int vlmrl_token_logprobs_backward_cpu(const vlmrl_token_logprobs_conf
         const float g_logp = grad_logp != nullptr ? grad_logp[row] : 0.0f;
         const float g_entropy = grad_entropy != nullptr ? grad_entropy[row] : 0.0f;
         const float h = grad_entropy != nullptr ? entropy[row] : 0.0f;
-        backward_row(*cfg, logits, targets[row], lse[row], h, g_logp, g_entropy, grad_logits, row);
+        const int64_t offset = row * cfg->row_stride;
+        if (cfg->dtype == VLMRL_DTYPE_F32) {
+            backward_row(static_cast<const float*>(logits) + offset, cfg->vocab, inv_t, targets[row], lse[row], h,
+                         g_logp, g_entropy, static_cast<float*>(grad_logits) + offset);
+        } else {
+            backward_row(static_cast<const uint16_t*>(logits) + offset, cfg->vocab, inv_t, targets[row], lse[row], h,
+                         g_logp, g_entropy, static_cast<uint16_t*>(grad_logits) + offset);
+        }
     }
     return VLMRL_OK;
 }

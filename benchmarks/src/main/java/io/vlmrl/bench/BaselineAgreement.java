@@ -29,6 +29,7 @@ public final class BaselineAgreement {
         for (String dtype : new String[] {"fp32", "bf16"}) {
             ok &= checkTokenLogProbs("64x4096", dtype);
         }
+        ok &= checkLmHead("96x64x5000");
         if (!ok) {
             System.err.println("fused kernels and eager baselines disagree: the benchmark would compare different math");
             System.exit(1);
@@ -68,6 +69,41 @@ public final class BaselineAgreement {
         System.out.printf("%-40s loss %.8g vs eager %.8g, max |grad diff| %.3g (max |grad| %.3g) %s%n",
                 what, loss, referenceLoss, gradDiff, gradScale, ok ? "ok" : "MISMATCH");
         return ok;
+    }
+
+    /** The LM head benchmark's four methods give the same h.grad and W.grad (fp32, chunk 40 of 96 rows). */
+    private static boolean checkLmHead(String ndv) {
+        try (PointerScope scope = new PointerScope();
+             LmHeadInputs in = new LmHeadInputs(ndv, "fp32", 5)) {
+            LmHeadLogProbsBenchmark bench = new LmHeadLogProbsBenchmark();
+            bench.ndv = ndv;
+            bench.dtype = "fp32";
+            bench.chunk = 40;
+            bench.useInputs(in);
+            Tensor[] eager = lmHeadGradients(in, bench::eager);
+            double hScale = eager[0].abs().max().item_double();
+            double wScale = eager[1].abs().max().item_double();
+            boolean ok = true;
+            for (String method : new String[] {"fused", "fusedOnePass", "unfused"}) {
+                Runnable run = method.equals("fused") ? bench::fused
+                        : method.equals("fusedOnePass") ? bench::fusedOnePass : bench::unfused;
+                Tensor[] g = lmHeadGradients(in, run::run);
+                double dh = g[0].sub(eager[0]).abs().max().item_double();
+                double dw = g[1].sub(eager[1]).abs().max().item_double();
+                boolean agree = dh <= 1e-4 * hScale && dw <= 1e-4 * wScale;
+                System.out.printf("lm head log-probs %s %-12s vs eager: max |dh diff| %.3g (max %.3g), max |dW diff| %.3g "
+                        + "(max %.3g) %s%n", ndv, method, dh, hScale, dw, wScale, agree ? "ok" : "MISMATCH");
+                ok &= agree;
+            }
+            return ok;
+        }
+    }
+
+    private static Tensor[] lmHeadGradients(LmHeadInputs in, Runnable method) {
+        in.h.grad().zero_();
+        in.w.grad().zero_();
+        method.run();
+        return new Tensor[] {in.h.grad().clone(), in.w.grad().clone()};
     }
 
     private static boolean checkTokenLogProbs(String shape, String dtype) {

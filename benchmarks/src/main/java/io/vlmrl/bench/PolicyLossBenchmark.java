@@ -27,6 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code fused}: the library's {@link PolicyLoss#compute} on the fused backend, as the
  *       trainer calls it (input checks, gradient buffer allocated per call, metric sums);</li>
+ *   <li>{@code fusedReusedGrad}: the same library call with the caller's gradient buffer
+ *       ({@code PolicyLossInputs.Builder.gradOutputs}), reused across calls as a trainer can;</li>
  *   <li>{@code fusedKernelOnly}: the C kernel alone into a preallocated gradient buffer, the
  *       number compared with the memory bandwidth;</li>
  *   <li>{@code eager}: logp.requires_grad, the loss built from LibTorch ops, backward: the
@@ -56,6 +58,7 @@ public class PolicyLossBenchmark {
     private Tensor logpLeaf;
     private Tensor preallocatedGrad;
     private io.vlmrl.loss.PolicyLossInputs libraryInputs;
+    private io.vlmrl.loss.PolicyLossInputs libraryInputsReusedGrad;
     private PolicyLossConfig fusedConfig;
     private PolicyLossConfig eagerConfig;
 
@@ -68,6 +71,7 @@ public class PolicyLossBenchmark {
         logpLeaf = inputs.logp.detach().requires_grad_(true);
         preallocatedGrad = torch.zeros_like(inputs.logp);
         libraryInputs = inputs.forLibrary(lossCase);
+        libraryInputsReusedGrad = libraryInputs.toBuilder().gradOutputs(torch.zeros_like(inputs.logp), null).build();
         fusedConfig = lossCase.libraryConfig(KernelBackend.FUSED);
         eagerConfig = lossCase.libraryConfig(KernelBackend.EAGER);
     }
@@ -82,6 +86,13 @@ public class PolicyLossBenchmark {
     public double fused() {
         try (PointerScope scope = new PointerScope()) {
             return PolicyLoss.compute(libraryInputs, fusedConfig).loss();
+        }
+    }
+
+    @Benchmark
+    public double fusedReusedGrad() {
+        try (PointerScope scope = new PointerScope()) {
+            return PolicyLoss.compute(libraryInputsReusedGrad, fusedConfig).loss();
         }
     }
 

@@ -79,7 +79,8 @@ public final class EagerTokenLogProbs implements LogProbs {
         long bad = badRow.sum().item_long();
         if (bad > 0 && policy == NonFinitePolicy.ERROR) {
             long row = torch.nonzero(badRow.reshape(-1)).get(0).item_long();
-            throw nonFiniteRow(logits, rowShape, row);
+            throw NonFiniteLogitsException.ofRow(logits.reshape(-1, logits.size(-1)).select(0, row),
+                    row, rowShape, NonFiniteLogitsException.Formula.GIVEN);
         }
         if (bad > 0) {
             z = torch.where(badRow.unsqueeze(-1), torch.zeros_like(z), z);
@@ -162,16 +163,4 @@ public final class EagerTokenLogProbs implements LogProbs {
                 new TensorArrayRefOptional());
     }
 
-    private static IllegalArgumentException nonFiniteRow(Tensor logits, long[] rowShape, long row) {
-        String rowIndex = TensorChecks.index(row, rowShape);
-        String prefix = rowIndex.substring(0, rowIndex.length() - 1);
-        Tensor values = logits.reshape(-1, logits.size(-1)).select(0, row);
-        Tensor bad = values.isnan().logical_or(values.eq(new Scalar(Double.POSITIVE_INFINITY)));
-        if (bad.any().item_bool()) {
-            long col = torch.nonzero(bad).get(0).item_long();
-            return new IllegalArgumentException("logits" + prefix + ", " + col + "] is "
-                    + TensorChecks.describe(values.get(col).item_double()));
-        }
-        return new IllegalArgumentException("logits" + prefix + ", :] are all -Infinity (no distribution)");
-    }
 }

@@ -130,7 +130,8 @@ public final class TokenLogProbs implements LogProbs {
             }
         }
         if (bad > 0 && policy == NonFinitePolicy.ERROR) {
-            throw nonFiniteRow(logits, rowShape, firstBad);
+            throw NonFiniteLogitsException.ofRow(logits.reshape(-1, logits.size(-1)).select(0, firstBad),
+                    firstBad, rowShape, NonFiniteLogitsException.Formula.GIVEN);
         }
         return new TokenLogProbs(logits, flatTargets, rowShape, (float) temperature, dtypeCode, policy,
                 logp, entropy, lse, bad);
@@ -312,17 +313,4 @@ public final class TokenLogProbs implements LogProbs {
                 new MemoryFormatOptional());
     }
 
-    /** "logits[1, 3, 42] is NaN" for the first NaN / +Inf of the row, or the all -Inf case. */
-    private static IllegalArgumentException nonFiniteRow(Tensor logits, long[] rowShape, long row) {
-        String rowIndex = TensorChecks.index(row, rowShape);
-        Tensor values = logits.reshape(-1, logits.size(-1)).select(0, row);
-        Tensor bad = values.isnan().logical_or(values.eq(new Scalar(Double.POSITIVE_INFINITY)));
-        String prefix = rowIndex.substring(0, rowIndex.length() - 1);
-        if (bad.any().item_bool()) {
-            long col = torch.nonzero(bad).get(0).item_long();
-            double value = values.get(col).item_double();
-            return new IllegalArgumentException("logits" + prefix + ", " + col + "] is " + TensorChecks.describe(value));
-        }
-        return new IllegalArgumentException("logits" + prefix + ", :] are all -Infinity (no distribution)");
-    }
 }

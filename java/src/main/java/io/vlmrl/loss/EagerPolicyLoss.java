@@ -156,6 +156,12 @@ public final class EagerPolicyLoss {
                 hs == null ? 0.0 : hs.detach().sum().item_double(),
                 nonFinite,
                 h != null);
+        if (in.gradLogpOut() != null) {
+            gradLogp = in.gradLogpOut().copy_(gradLogp);
+        }
+        if (gradEntropy != null && in.gradEntropyOut() != null) {
+            gradEntropy = in.gradEntropyOut().copy_(gradEntropy);
+        }
         return new PolicyLossResult(loss.item_double(), gradLogp, gradEntropy, metrics, false);
     }
 

@@ -14,6 +14,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code _cuda} for CUDA tensors on LibTorch's current stream): forward, backward and metric
  * sums in one pass over the tokens. All float inputs must be float32; the inputs are passed
  * by pointer (made contiguous first if they are not).
+ *
+ * <p>Nothing else reads the inputs: the non-finite check and every metric come from the kernel's
+ * own pass (its result struct), the checks on the Java side look at shapes, dtypes and devices
+ * only, and a bool mask is passed as is. What remains per call besides the kernel is the
+ * gradient buffers, which {@link PolicyLossInputs.Builder#gradOutputs} lets a caller reuse.
  */
 public final class FusedPolicyLoss {
     private FusedPolicyLoss() {
@@ -33,8 +38,9 @@ public final class FusedPolicyLoss {
 
         long rows = in.rows();
         long rowLength = in.rowLength();
-        Tensor gradLogp = torch.empty_like(logp);
-        Tensor gradEntropy = entropy == null ? null : torch.empty_like(entropy);
+        Tensor gradLogp = in.gradLogpOut() != null ? in.gradLogpOut() : torch.empty_like(logp);
+        Tensor gradEntropy = entropy == null ? null
+                : in.gradEntropyOut() != null ? in.gradEntropyOut() : torch.empty_like(entropy);
         boolean cuda = logp.is_cuda();
         Denominators d = in.denominators();
 

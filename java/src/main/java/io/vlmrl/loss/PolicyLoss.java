@@ -29,19 +29,21 @@ public final class PolicyLoss {
      */
     public static PolicyLossResult compute(PolicyLossInputs inputs, PolicyLossConfig config) {
         PolicyLossResult result = PolicyLossRegistry.get(config.lossMode()).compute(inputs, config);
+        Tensor entropy = inputs.entropy();
+        boolean logpGrad = inputs.logp().requires_grad();
+        boolean entropyGrad = entropy != null && entropy.requires_grad() && result.gradEntropy() != null;
+        if (!logpGrad && !entropyGrad) {
+            return result; // the usual case: the caller chains the gradients (no autograd work here)
+        }
         TensorVector outputs = new TensorVector();
         TensorVector grads = new TensorVector();
-        if (inputs.logp().requires_grad()) {
+        if (logpGrad) {
             outputs.push_back(inputs.logp());
             grads.push_back(result.gradLogp().to(TensorChecks.dtype(inputs.logp())));
         }
-        Tensor entropy = inputs.entropy();
-        if (entropy != null && entropy.requires_grad() && result.gradEntropy() != null) {
+        if (entropyGrad) {
             outputs.push_back(entropy);
             grads.push_back(result.gradEntropy().to(TensorChecks.dtype(entropy)));
-        }
-        if (outputs.size() == 0) {
-            return result;
         }
         torch.backward(outputs, grads, new BoolOptional(config.retainGraph()), false, new TensorVector());
         return result.asBackpropagated();

@@ -1,7 +1,11 @@
 package io.vlmrl.rl;
 
 import io.vlmrl.kernels.KernelBackend;
+import io.vlmrl.kernels.KernelsConfig;
+import io.vlmrl.kernels.LmHeadLogProbs;
 import io.vlmrl.kernels.LogProbs;
+import io.vlmrl.kernels.NonFiniteLogitsException;
+import io.vlmrl.kernels.NonFinitePolicy;
 import io.vlmrl.loss.AdvantageStats;
 import io.vlmrl.loss.Denominators;
 import io.vlmrl.loss.PolicyLossConfig;
@@ -15,6 +19,7 @@ import io.vlmrl.optim.OptimConfig;
 import io.vlmrl.optim.OptimizerStep;
 import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.Policy;
+import io.vlmrl.policy.ResponseLogProbs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -23,11 +28,21 @@ import org.bytedeco.pytorch.global.torch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * The update half of an RL step: K passes of mini-batch updates over a {@link RolloutBatch}.
- * Each micro-batch runs response logits → token log-probs and entropy → policy loss →
- * backward into the logits; each mini-batch ends in one {@link OptimizerStep}.
+ * Each micro-batch runs token log-probs and entropy → policy loss → backward; each mini-batch
+ * ends in one {@link OptimizerStep}.
+ *
+ * <p><b>Fused LM head</b> ({@code kernels.fused_lm_head}, on by default with the fused backend):
+ * the micro-batch's final hidden states and the LM head go through {@link LmHeadLogProbs} in
+ * chunks of whole responses, and each chunk's policy loss is computed as soon as its log-probs
+ * are known ({@link LmHeadLogProbs#forwardBackward}): the [B, T, V] logits are never built. The
+ * loss of a chunk of rows with the mini-batch's denominators and the rollout's advantage
+ * statistics is exactly that rows' share of the micro-batch loss (the same rule that makes
+ * micro-batches add up to the mini-batch), so the gradients equal the logits path's. Off, or with
+ * the eager backend: response logits → {@link LogProbs} → loss → backward into the logits.
  *
  * <p><b>Old log-probs.</b> The ratio's denominator is recomputed by {@link #recordOldLogProbs}
  * with the training forward, on the first pass's micro-batches (same rows, same shapes), before
@@ -43,6 +58,7 @@ public final class PolicyUpdater {
     private final PolicyLossConfig lossConfig;
     private final PolicyLossFunction loss;
     private final KernelBackend backend;
+    private final KernelsConfig kernels;
     private final double temperature;
     private final int miniBatchSize;
     private final int microBatchSize;
@@ -71,14 +87,15 @@ public final class PolicyUpdater {
      * @param temperature the sampling temperature: the trained log-probs are those of logits / T,
      *                    as the behaviour log-probs were
      */
-    public PolicyUpdater(Policy policy, Policy reference, OptimizerStep optimizer, LossConfig loss, KernelBackend backend,
+    public PolicyUpdater(Policy policy, Policy reference, OptimizerStep optimizer, LossConfig loss, KernelsConfig kernels,
                          double temperature, OptimConfig optim) {
         this.policy = policy;
         this.reference = reference;
         this.optimizer = optimizer;
+        this.backend = kernels.backend();
+        this.kernels = kernels;
         this.lossConfig = loss.policyLossConfig(backend);
         this.loss = PolicyLossRegistry.get(lossConfig.lossMode());
-        this.backend = backend;
         this.temperature = temperature;
         this.miniBatchSize = optim.miniBatchSize();
         this.microBatchSize = optim.microBatchSize();
@@ -144,30 +161,67 @@ public final class PolicyUpdater {
         return out;
     }
 
-    private PolicyLossMetrics trainMicroBatch(RolloutBatch batch, int[] rows, Denominators denominators,
-                                              AdvantageStats stats) {
+    /** Accumulates one micro-batch's gradients into the policy's parameters (package-private for tests). */
+    PolicyLossMetrics trainMicroBatch(RolloutBatch batch, int[] rows, Denominators denominators,
+                                      AdvantageStats stats) {
         try (PointerScope scope = new PointerScope()) {
             RolloutBatch.Slice s = batch.slice(rows);
+            if (kernels.usesFusedLmHead()) {
+                return trainFusedLmHead(s, denominators, stats);
+            }
             Tensor logits = policy.responseLogits(s.prompts(), s.responseIds());
-            LogProbs lp = logProbs(logits, s.responseIds(), "the policy's logits (training forward)");
-            PolicyLossInputs.Builder in = PolicyLossInputs.builder(lp.logp(), s.oldLogp(), s.advantages(), s.mask())
-                    .klWeights(s.klWeights())
-                    .entropy(lp.entropy())
-                    .denominators(denominators)
-                    .advantageStats(stats);
-            if (s.refLogp() != null) in.ref(s.refLogp());
-            PolicyLossResult result = loss.compute(in.build(), lossConfig);
+            LogProbs lp = logProbs(() -> LogProbs.compute(backend, logits, s.responseIds(), temperature, true),
+                    "the policy's logits (training forward)");
+            PolicyLossResult result = loss.compute(lossInputs(s, 0, s.rows().length, lp.logp(), lp.entropy(),
+                    denominators, stats), lossConfig);
             lp.backward(result.gradLogp(), result.gradEntropy(), true);
             return result.metrics();
         }
     }
 
+    /** One sweep over chunks of whole responses: log-probs, the chunk's loss, its backward. */
+    private PolicyLossMetrics trainFusedLmHead(RolloutBatch.Slice s, Denominators denominators, AdvantageStats stats) {
+        Tensor hidden = policy.responseHidden(s.prompts(), s.responseIds());
+        Tensor weight = policy.lmHeadWeight();
+        long t = s.responseIds().size(1);
+        long chunk = ResponseLogProbs.chunkTokens(kernels, weight, t);
+        PolicyLossMetrics[] sum = {PolicyLossMetrics.empty()};
+        logProbs(() -> LmHeadLogProbs.forwardBackward(hidden, weight, s.responseIds(), temperature, true, chunk,
+                NonFinitePolicy.ERROR, (start, logp, entropy) -> {
+                    long first = start / t;
+                    long count = logp.numel() / t;
+                    PolicyLossResult r = loss.compute(lossInputs(s, first, count, logp.view(count, t),
+                            entropy.view(count, t), denominators, stats), lossConfig);
+                    sum[0] = sum[0].plus(r.metrics());
+                    return new LmHeadLogProbs.Upstream(r.gradLogp(), r.gradEntropy());
+                }), "the policy's logits (training forward)");
+        return sum[0];
+    }
+
+    /** The loss inputs of rows [first, first + count) of the micro-batch. */
+    private static PolicyLossInputs lossInputs(RolloutBatch.Slice s, long first, long count, Tensor logp, Tensor entropy,
+                                               Denominators denominators, AdvantageStats stats) {
+        boolean all = first == 0 && count == s.rows().length;
+        PolicyLossInputs.Builder in = PolicyLossInputs.builder(logp, rowsOf(s.oldLogp(), first, count, all),
+                        rowsOf(s.advantages(), first, count, all), rowsOf(s.mask(), first, count, all))
+                .klWeights(rowsOf(s.klWeights(), first, count, all))
+                .entropy(entropy)
+                .denominators(denominators)
+                .advantageStats(stats);
+        if (s.refLogp() != null) in.ref(rowsOf(s.refLogp(), first, count, all));
+        return in.build();
+    }
+
+    private static Tensor rowsOf(Tensor t, long first, long count, boolean all) {
+        return all ? t : t.narrow(0, first, count);
+    }
+
     /** oldLogp ← the policy's log-probs before any update, micro-batch by micro-batch as in the first pass. */
-    private void recordOldLogProbs(RolloutBatch batch, MiniBatchPlan firstPass) {
+    void recordOldLogProbs(RolloutBatch batch, MiniBatchPlan firstPass) {
         recordLogProbs(policy, batch, firstPass, batch.oldLogp);
     }
 
-    private void recordReferenceLogProbs(RolloutBatch batch, MiniBatchPlan firstPass) {
+    void recordReferenceLogProbs(RolloutBatch batch, MiniBatchPlan firstPass) {
         batch.refLogp = new float[batch.size() * batch.maxLength()];
         recordLogProbs(reference, batch, firstPass, batch.refLogp);
     }
@@ -177,11 +231,12 @@ public final class PolicyUpdater {
             for (int[] rows : mini) {
                 try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
                     RolloutBatch.Slice s = batch.slice(rows);
-                    Tensor logits = model.responseLogits(s.prompts(), s.responseIds());
-                    // Same call as in training (entropy included) so the forward is the same sequence of operations.
-                    LogProbs lp = logProbs(logits, s.responseIds(), model == reference
+                    // Same call as in training (entropy included, same chunks) so the forward is the
+                    // same sequence of operations.
+                    ResponseLogProbs.Scores scores = logProbs(() -> ResponseLogProbs.score(model, s.prompts(),
+                            s.responseIds(), temperature, true, kernels), model == reference
                             ? "the reference policy's logits" : "the policy's logits (old log-probs)");
-                    Tensor logp = lp.logp().mul(s.mask()).contiguous();
+                    Tensor logp = scores.logp().mul(s.mask()).contiguous();
                     float[] values = new float[(int) logp.numel()];
                     logp.data_ptr_float().get(values);
                     RolloutBatch.scatter(rows, values, target, batch.maxLength());
@@ -191,20 +246,19 @@ public final class PolicyUpdater {
     }
 
     /**
-     * Token log-probs and entropies; logits that are not finite (a diverged policy) are reported as
-     * such, where the kernels would only name a bad index.
+     * Runs a log-prob computation, reporting logits that are not finite (a diverged policy) as
+     * divergence of {@code what}, which the update's {@code optim.on_non_finite} handles.
      */
-    private LogProbs logProbs(Tensor logits, Tensor targets, String what) {
+    private static <T> T logProbs(Supplier<T> computation, String what) {
         try {
-            return LogProbs.compute(backend, logits, targets, temperature, true);
-        } catch (IllegalArgumentException e) {
-            if (!logits.isfinite().all().item_bool()) throw new NonFiniteException(what);
-            throw e;
+            return computation.get();
+        } catch (NonFiniteLogitsException e) {
+            throw (NonFiniteException) new NonFiniteException(what).initCause(e);
         }
     }
 
     /** AAAC statistics of A over the valid tokens of the whole rollout batch. */
-    private static AdvantageStats advantageStats(RolloutBatch batch) {
+    static AdvantageStats advantageStats(RolloutBatch batch) {
         try (PointerScope scope = new PointerScope()) {
             int n = batch.size();
             int t = batch.maxLength();

@@ -3,6 +3,7 @@ package io.vlmrl.rl;
 import io.vlmrl.algo.Advantages;
 import io.vlmrl.config.Schema;
 import io.vlmrl.kernels.KernelBackend;
+import io.vlmrl.kernels.KernelsConfig;
 import io.vlmrl.loss.LossConfig;
 import io.vlmrl.optim.OptimConfig;
 import io.vlmrl.reward.RewardConfig;
@@ -18,11 +19,11 @@ import java.util.Set;
  *
  * @param seed    seed of every random draw (prompts, sampling, shuffling), per step
  * @param steps   RL steps
- * @param backend fused kernels or the eager LibTorch reference
+ * @param kernels fused kernels or the eager LibTorch reference, and the fused LM head
  */
 public record RlConfig(long seed, int steps, RolloutConfig rollout, RewardConfig reward, LossConfig loss,
                        CurriculumConfig curriculum, ReuseConfig reuse, OptimConfig optim,
-                       CheckpointConfig checkpoint, KernelBackend backend) {
+                       CheckpointConfig checkpoint, KernelsConfig kernels) {
 
     /** Advantage estimators that compare a response with the others of its group. */
     private static final Set<String> GROUP_RELATIVE = Set.of("grpo", "drgrpo", "rloo");
@@ -36,6 +37,7 @@ public record RlConfig(long seed, int steps, RolloutConfig rollout, RewardConfig
         Schema.check(reuse);
         Schema.check(optim);
         Schema.check(checkpoint);
+        Schema.check(kernels);
         int g = rollout.groupSize();
         if (g < 2 && GROUP_RELATIVE.contains(loss.advantage())) {
             throw new IllegalArgumentException("config key 'rollout.group_size': expected an integer >= 2 (with one response per "
@@ -59,6 +61,11 @@ public record RlConfig(long seed, int steps, RolloutConfig rollout, RewardConfig
             throw new IllegalArgumentException("config key 'loss.advantage': expected one of " + Advantages.names()
                     + ", got '" + loss.advantage() + "'");
         }
+    }
+
+    /** The log-prob and loss implementation ({@code kernels.backend}). */
+    public KernelBackend backend() {
+        return kernels.backend();
     }
 
     /** Learning rate of step {@code step}. */

@@ -84,7 +84,7 @@ public final class RlTrainer implements AutoCloseable {
         }
         this.reward = new GuardedReward(reward, config.reward().onError());
         this.sampler = new RolloutSampler(policy, train, this.reward, config.rollout(), config.reward());
-        this.updater = new PolicyUpdater(policy, reference, optimizer, config.loss(), config.backend(),
+        this.updater = new PolicyUpdater(policy, reference, optimizer, config.loss(), config.kernels(),
                 config.rollout().temperature(), config.optim());
         this.advantages = new AdvantageStage(config.loss(), config.rollout().groupSize());
         this.reuse = new ReuseSchedule(config.reuse());

@@ -109,7 +109,7 @@ public final class RolloutBatch {
         }
         return new Slice(rows, rowPrompts,
                 torch.tensor(ids).view(m, t),
-                torch.tensor(msk).view(m, t),
+                torch.tensor(msk).view(m, t).gt(new org.bytedeco.pytorch.Scalar(0.5)),
                 torch.tensor(old).view(m, t),
                 ref == null ? null : torch.tensor(ref).view(m, t),
                 torch.tensor(adv),
@@ -126,7 +126,7 @@ public final class RolloutBatch {
      *
      * @param prompts     one prompt per row (rows of one group share the same object)
      * @param responseIds [m, T] int64, right-padded
-     * @param mask        [m, T] float32 (1 = response token)
+     * @param mask        [m, T] bool (true = response token; the loss takes it without a conversion pass)
      * @param oldLogp     [m, T] float32
      * @param refLogp     [m, T] float32, or null without a KL term
      * @param advantages  [m] float32

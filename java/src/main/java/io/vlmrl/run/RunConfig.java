@@ -77,7 +77,7 @@ public record RunConfig(
 
     public RunConfig {
         // The rules between the RL sections (group size and gate, KL and DADS, ...).
-        new RlConfig(seed, steps, rollout, reward, loss, curriculum, reuse, optim, checkpoint, kernels.backend());
+        new RlConfig(seed, steps, rollout, reward, loss, curriculum, reuse, optim, checkpoint, kernels);
         if (!model.loaded()) {
             // The sizes of a fresh built-in model must fit together (heads divide the width, ...).
             try {
@@ -214,7 +214,7 @@ public record RunConfig(
 
     /** What the RL loop reads. */
     public RlConfig rl() {
-        return new RlConfig(seed, steps, rollout, reward, loss, curriculum, reuse, optim, checkpoint, kernels.backend());
+        return new RlConfig(seed, steps, rollout, reward, loss, curriculum, reuse, optim, checkpoint, kernels);
     }
 
     /**

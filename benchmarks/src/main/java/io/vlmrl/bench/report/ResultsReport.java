@@ -18,7 +18,8 @@ import java.util.function.Predicate;
  * tables: fused time, eager time, speed-up, effective bandwidth as a fraction of the STREAM
  * triad's, peak extra memory as a multiple of the logits, and whether the CPU targets are met.
  *
- * <p>Usage: {@code ResultsReport <jmh.json> [memory.csv]}
+ * <p>Usage: {@code ResultsReport <jmh.json>... [memory.csv] [...-cpu.csv]} (several JSON files of one run,
+ * e.g. run.sh full's separate fused-LM-head invocation; the CPU-time file's name ends in {@code -cpu.csv}).
  */
 public final class ResultsReport {
 
@@ -29,30 +30,48 @@ public final class ResultsReport {
     static final double LOGPROBS_MIN_SPEEDUP = 5.0;
     static final double LOGPROBS_MAX_EXTRA_MEMORY = 1.1;
     static final String LOGPROBS_TARGET_SHAPE = "2048x32768";
+    /** Fused LM head: peak extra memory at most this fraction of the unfused path's, time at most this multiple. */
+    static final double LM_HEAD_MAX_MEMORY_FRACTION = 0.05;
+    static final double LM_HEAD_MAX_TIME_RATIO = 1.2;
+    static final List<String> LM_HEAD_TARGET_SHAPES = List.of("4096x2048x151936", "8192x1024x151936");
 
     private final List<JmhResult> results;
     private final PeakMemoryRecords memory;
+    private final CpuTimeRecords cpu;
     private final StringBuilder out = new StringBuilder();
 
-    ResultsReport(List<JmhResult> results, PeakMemoryRecords memory) {
+    ResultsReport(List<JmhResult> results, PeakMemoryRecords memory, CpuTimeRecords cpu) {
         this.results = results;
         this.memory = memory;
+        this.cpu = cpu;
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: ResultsReport <jmh-result.json> [peak-memory.csv]");
+        if (args.length < 1) {
+            System.err.println("usage: ResultsReport <jmh-result.json>... [peak-memory.csv] [cpu-time -cpu.csv]");
             System.exit(2);
         }
-        List<JmhResult> results = JmhResult.read(Path.of(args[0]));
-        PeakMemoryRecords memory = PeakMemoryRecords.read(args.length > 1 ? Path.of(args[1]) : null);
-        System.out.print(new ResultsReport(results, memory).render());
+        List<JmhResult> results = new ArrayList<>();
+        Path memoryFile = null;
+        Path cpuFile = null;
+        for (String arg : args) {
+            if (arg.endsWith("-cpu.csv")) {
+                cpuFile = Path.of(arg);
+            } else if (arg.endsWith(".csv")) {
+                memoryFile = Path.of(arg);
+            } else {
+                results.addAll(JmhResult.read(Path.of(arg)));
+            }
+        }
+        PeakMemoryRecords memory = PeakMemoryRecords.read(memoryFile);
+        System.out.print(new ResultsReport(results, memory, CpuTimeRecords.read(cpuFile)).render());
     }
 
     String render() {
         double triadBytesPerSecond = triadSection();
         policyLossSection(triadBytesPerSecond);
         tokenLogProbsSection(triadBytesPerSecond);
+        lmHeadSection();
         trainStepSection();
         return out.toString();
     }
@@ -80,8 +99,9 @@ public final class ResultsReport {
             return;
         }
         out.append("### Policy loss, forward + backward, fp32\n\n");
-        out.append("| mode | tokens | fused ms | eager ms | speed-up | fused GB/s (triad %) | kernel-only ms | kernel-only GB/s (triad %) | library eager ms | target |\n");
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        out.append("| mode | tokens | fused ms | eager ms | speed-up | fused GB/s (triad %) | kernel-only ms | kernel-only GB/s (triad %) "
+                + "| fused / kernel | reused-grad ms | reused-grad / kernel | library eager ms | target |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         cases.sort(Comparator.comparing((Map<String, String> p) -> PolicyLossCase.fromId(p.get("mode")).ordinal())
                 .thenComparing(p -> Long.parseLong(p.get("tokens"))));
         for (Map<String, String> p : cases) {
@@ -92,6 +112,7 @@ public final class ResultsReport {
             double eager = seconds("PolicyLossBenchmark", "eager", p);
             double kernel = seconds("PolicyLossBenchmark", "fusedKernelOnly", p);
             double eagerLibrary = seconds("PolicyLossBenchmark", "eagerLibrary", p);
+            double reused = seconds("PolicyLossBenchmark", "fusedReusedGrad", p);
             double speedup = eager / fused;
             double kernelFraction = bytes / kernel / triad;
             String target = "";
@@ -100,13 +121,14 @@ public final class ResultsReport {
                         String.format(Locale.ROOT, "≥%.0fx, ≥%.0f%% triad", POLICY_LOSS_MIN_SPEEDUP,
                                 POLICY_LOSS_MIN_TRIAD_FRACTION * 100));
             }
-            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                     lossCase.id(), tokensLabel(tokens), ms(fused), ms(eager), ratio(speedup),
-                    bandwidth(bytes / fused, triad), ms(kernel), bandwidth(bytes / kernel, triad), ms(eagerLibrary),
-                    target));
+                    bandwidth(bytes / fused, triad), ms(kernel), bandwidth(bytes / kernel, triad),
+                    timeRatio(fused / kernel), ms(reused), timeRatio(reused / kernel), ms(eagerLibrary), target));
         }
         out.append("\nfused: the library's PolicyLoss.compute on the fused backend (checks, gradient allocated per call, "
-                + "metrics); eager: the same loss as lean LibTorch ops + autograd (the speed-up's denominator); "
+                + "metrics); reused-grad: the same call writing into the caller's gradient buffer (gradOutputs), "
+                + "reused across calls; eager: the same loss as lean LibTorch ops + autograd (the speed-up's denominator); "
                 + "kernel-only: the C kernel into a preallocated buffer (the bandwidth target); library eager: the "
                 + "library's eager reference backend (also checks non-finite inputs and computes every metric). "
                 + "Bytes per token: 17 (21 with the KL's ref input).\n\n");
@@ -152,6 +174,91 @@ public final class ResultsReport {
                 + "largest over the iterations, each case in its own JVM, as a multiple of the logits' size. "
                 + "fused, eager and library eager allocate the logits gradient (1.0x) inside the measured call; "
                 + "in-place writes it over the logits, as the trainer does. The memory target applies to fused.\n\n");
+    }
+
+    private void lmHeadSection() {
+        String bench = "LmHeadLogProbsBenchmark";
+        List<Map<String, String>> cases = paramSets(bench);
+        if (cases.isEmpty()) {
+            return;
+        }
+        out.append("### Fused LM head + token log-probs + entropy, forward + backward (dL/dh, dL/dW)\n\n");
+        out.append("| N x D x V | dtype | chunk | fused ms | one-pass ms | unfused ms | eager ms "
+                + "| fused / unfused time | one-pass / unfused time | eager / one-pass time "
+                + "| extra memory fused | one-pass | unfused | eager | fused / unfused memory | one-pass / unfused memory "
+                + "| unfused GFLOP/s | CPU s fused / one-pass / unfused / eager | fused / unfused CPU | one-pass / unfused CPU "
+                + "| target |\n");
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        cases.sort(Comparator.comparing((Map<String, String> p) -> p.get("ndv")).thenComparing(p -> p.get("dtype")));
+        for (Map<String, String> p : cases) {
+            String ndv = p.get("ndv");
+            String[] dims = ndv.split("x");
+            double flops = 2.0 * Double.parseDouble(dims[0]) * Double.parseDouble(dims[1]) * Double.parseDouble(dims[2]);
+            double fused = seconds(bench, "fused", p);
+            double onePass = seconds(bench, "fusedOnePass", p);
+            double unfused = seconds(bench, "unfused", p);
+            double eager = seconds(bench, "eager", p);
+            String key = io.vlmrl.bench.LmHeadLogProbsBenchmark.memoryKey(ndv, p.get("dtype"), Long.parseLong(p.get("chunk")));
+            double fusedMemory = memory.ratio(bench, "fused", key);
+            double onePassMemory = memory.ratio(bench, "fusedOnePass", key);
+            double unfusedMemory = memory.ratio(bench, "unfused", key);
+            double eagerMemory = memory.ratio(bench, "eager", key);
+            double fusedCpu = cpu.seconds(bench, "fused", key);
+            double onePassCpu = cpu.seconds(bench, "fusedOnePass", key);
+            double unfusedCpu = cpu.seconds(bench, "unfused", key);
+            double eagerCpu = cpu.seconds(bench, "eager", key);
+            String target = "";
+            if (LM_HEAD_TARGET_SHAPES.contains(ndv) && "fp32".equals(p.get("dtype"))) {
+                target = "two-call " + lmHeadVerdict(fused, fusedMemory, unfused, unfusedMemory, eager)
+                        + "; one-pass " + lmHeadVerdict(onePass, onePassMemory, unfused, unfusedMemory, eager);
+            }
+            out.append(String.format(Locale.ROOT,
+                    "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    ndv, p.get("dtype"), "0".equals(p.get("chunk")) ? "default" : p.get("chunk"),
+                    ms(fused), ms(onePass), ms(unfused), ms(eager),
+                    timeRatio(fused / unfused), timeRatio(onePass / unfused), timeRatio(eager / onePass),
+                    memoryRatio(fusedMemory), memoryRatio(onePassMemory), memoryRatio(unfusedMemory),
+                    memoryRatio(eagerMemory), percent(fusedMemory / unfusedMemory),
+                    percent(onePassMemory / unfusedMemory),
+                    Double.isNaN(unfused) ? "–" : String.format(Locale.ROOT, "%.0f", 3 * flops / unfused / 1e9),
+                    cpuSeconds(fusedCpu) + " / " + cpuSeconds(onePassCpu) + " / " + cpuSeconds(unfusedCpu) + " / "
+                            + cpuSeconds(eagerCpu),
+                    timeRatio(fusedCpu / unfusedCpu), timeRatio(onePassCpu / unfusedCpu), target));
+        }
+        out.append("\nfused: LmHeadLogProbs.forward then backward (the backward recomputes each chunk's logits: 4 "
+                + "N x D x V products); one-pass: LmHeadLogProbs.forwardBackward, each chunk's upstream gradient "
+                + "given when its log-probs are known, as the trainer runs it (3 products); unfused: h.matmul(W.t()) "
+                + "materialised, today's fused kernel with its gradient in place, autograd's matmul backward "
+                + "(3 products); eager: logits, log_softmax, gather, entropy, autograd. Extra memory: peak rise of "
+                + "the resident high-water mark during an iteration, as a multiple of the [N, V] logits; h.grad and "
+                + "W.grad exist before the call (gradient accumulation), so the unfused path's extra is the logits "
+                + "plus autograd's transient [D, V] weight gradient. unfused GFLOP/s: its 3 products / its time. "
+                + "CPU s: process CPU time per call (all threads; least over the measured iterations), the steadier "
+                + "measure when other jobs share the cores; the target verdicts use wall time. "
+                + String.format(Locale.ROOT, "Target (fp32, issue shapes): memory ≤ %.0f%% of unfused, time ≤ %.1fx unfused, "
+                        + "faster than eager.", LM_HEAD_MAX_MEMORY_FRACTION * 100, LM_HEAD_MAX_TIME_RATIO)
+                + "\n\n");
+    }
+
+    private static String lmHeadVerdict(double time, double memory, double unfused, double unfusedMemory, double eager) {
+        boolean memoryOk = memory / unfusedMemory <= LM_HEAD_MAX_MEMORY_FRACTION;
+        boolean timeOk = time / unfused <= LM_HEAD_MAX_TIME_RATIO;
+        String eagerPart = Double.isNaN(eager) ? ", eager not run" : (time < eager ? "" : ", **slower than eager**");
+        boolean met = memoryOk && timeOk && (Double.isNaN(eager) || time < eager);
+        return (met ? "met" : "**missed**") + " (memory " + percent(memory / unfusedMemory) + ", time "
+                + timeRatio(time / unfused) + eagerPart + ")";
+    }
+
+    private static String cpuSeconds(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.1f", value);
+    }
+
+    private static String timeRatio(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.2fx", value);
+    }
+
+    private static String percent(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * value);
     }
 
     private void trainStepSection() {
