@@ -8,21 +8,34 @@ import java.util.Map;
  * Which rank this process is and where the ranks meet, as torchrun, Slurm {@code srun} wrappers
  * and Kubernetes jobs pass it: the variables {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code MASTER_ADDR} and {@code MASTER_PORT}. Without {@code WORLD_SIZE} (or with 1) the process
- * is a run of its own and nothing distributed is created.
+ * is a run of its own and nothing distributed is created. Under torchrun ({@code --no-python}),
+ * whose agent already serves the store at {@code MASTER_ADDR:MASTER_PORT}
+ * ({@code TORCHELASTIC_USE_AGENT_STORE=True}), rank 0 connects to it like the others, and the
+ * keys of each restart ({@code TORCHELASTIC_RESTART_COUNT}) are kept apart.
  *
  * @param rank       this process's rank, in [0, worldSize)
  * @param worldSize  the number of ranks
  * @param localRank  this process's rank on its machine (picks its GPU)
  * @param masterAddr the address of rank 0, where the rendezvous store listens (null for one process)
  * @param masterPort the store's port (0 for one process)
+ * @param agentStore whether a launcher's agent serves the store (rank 0 then does not)
+ * @param attempt    the launcher's restart count (0 without one): the store keys of this attempt
  */
-public record LaunchEnvironment(int rank, int worldSize, int localRank, String masterAddr, int masterPort) {
+public record LaunchEnvironment(int rank, int worldSize, int localRank, String masterAddr, int masterPort,
+                                boolean agentStore, int attempt) {
 
     public static final String RANK = "RANK";
     public static final String WORLD_SIZE = "WORLD_SIZE";
     public static final String LOCAL_RANK = "LOCAL_RANK";
     public static final String MASTER_ADDR = "MASTER_ADDR";
     public static final String MASTER_PORT = "MASTER_PORT";
+    public static final String AGENT_STORE = "TORCHELASTIC_USE_AGENT_STORE";
+    public static final String RESTART_COUNT = "TORCHELASTIC_RESTART_COUNT";
+
+    /** Ranks that meet at a store rank 0 serves (no launcher agent). */
+    public LaunchEnvironment(int rank, int worldSize, int localRank, String masterAddr, int masterPort) {
+        this(rank, worldSize, localRank, masterAddr, masterPort, false, 0);
+    }
 
     public LaunchEnvironment {
         if (worldSize < 1) throw new IllegalArgumentException(WORLD_SIZE + ": expected an integer >= 1, got " + worldSize);
@@ -30,6 +43,7 @@ public record LaunchEnvironment(int rank, int worldSize, int localRank, String m
             throw new IllegalArgumentException(RANK + ": expected an integer in [0, " + (worldSize - 1) + "] (" + WORLD_SIZE
                     + " " + worldSize + "), got " + rank);
         }
+        if (attempt < 0) throw new IllegalArgumentException(RESTART_COUNT + ": expected an integer >= 0, got " + attempt);
         if (localRank < 0) throw new IllegalArgumentException(LOCAL_RANK + ": expected an integer >= 0, got " + localRank);
         if (worldSize > 1) {
             if (masterAddr == null || masterAddr.isBlank()) {
@@ -77,8 +91,10 @@ public record LaunchEnvironment(int rank, int worldSize, int localRank, String m
         String local = env.get(LOCAL_RANK);
         int localRank = local == null ? rank : integer(env, LOCAL_RANK, local);
         String port = env.get(MASTER_PORT);
+        String restarts = env.get(RESTART_COUNT);
         return new LaunchEnvironment(rank, worldSize, localRank, env.get(MASTER_ADDR),
-                port == null ? 0 : integer(env, MASTER_PORT, port));
+                port == null ? 0 : integer(env, MASTER_PORT, port), "true".equalsIgnoreCase(env.get(AGENT_STORE)),
+                restarts == null ? 0 : integer(env, RESTART_COUNT, restarts));
     }
 
     private static int integer(Map<String, String> env, String name, String value) {

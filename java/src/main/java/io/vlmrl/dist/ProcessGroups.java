@@ -38,7 +38,7 @@ import java.util.List;
  */
 public final class ProcessGroups implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessGroups.class);
-    private static final String KEY = "vlmrl/";
+    private static final String ROOT = "vlmrl/";
     private static final long HEARTBEAT_MS = 1000;
     /** How long a rank's heartbeat must stand still to call it stopped. */
     private static final long STALE_MS = 3500;
@@ -47,6 +47,8 @@ public final class ProcessGroups implements AutoCloseable {
 
     private final LaunchEnvironment env;
     private final DistConfig config;
+    /** The prefix of this attempt's keys in the store. */
+    private final String key;
     private final TCPStore store;
     private final Store monitor;
     private final PrefixStore glooStore;
@@ -62,6 +64,7 @@ public final class ProcessGroups implements AutoCloseable {
                           ProcessGroupGloo gloo) {
         this.env = env;
         this.config = config;
+        this.key = keyPrefix(env);
         this.store = store;
         this.monitor = monitor;
         this.glooStore = glooStore;
@@ -87,11 +90,12 @@ public final class ProcessGroups implements AutoCloseable {
         long rendezvousMs = config.rendezvousTimeoutS() * 1000L;
         TCPStoreOptions options = new TCPStoreOptions();
         options.port((short) env.masterPort());
-        options.isServer(env.rank() == 0);
+        boolean serve = env.rank() == 0 && !env.agentStore();
+        options.isServer(serve);
         options.numWorkers(new SizeTPointer(1).put(env.worldSize()));
         options.waitWorkers(true);
         options.timeout(new Milliseconds(rendezvousMs));
-        if (env.rank() == 0) {
+        if (serve) {
             int fd = NativeKernels.vlmrl_tcp_listen(env.masterAddr(), env.masterPort(), 128);
             if (fd < 0) {
                 throw new RendezvousException("rank 0 cannot serve the rendezvous store at " + where + ": "
@@ -104,7 +108,7 @@ public final class ProcessGroups implements AutoCloseable {
         try {
             store = new TCPStore(env.masterAddr(), options);
         } catch (RuntimeException e) {
-            throw new RendezvousException(env.rank() == 0
+            throw new RendezvousException(serve
                     ? "rank 0: not every rank joined the rendezvous at " + where + " within " + config.rendezvousTimeoutS()
                             + " s (dist.rendezvous_timeout_s; " + env.worldSize() + " ranks expected): " + firstLine(e)
                     : "rank " + env.rank() + " cannot reach the rendezvous store at " + where + " within "
@@ -117,7 +121,7 @@ public final class ProcessGroups implements AutoCloseable {
             monitor = store.clone();
             ProcessGroupGloo.Options glooOptions = new ProcessGroupGloo.Options(new Milliseconds(rendezvousMs));
             glooOptions.devices(new GlooDeviceVector(glooDevice(env)));
-            glooStore = new PrefixStore(KEY + "gloo", store);
+            glooStore = new PrefixStore(keyPrefix(env) + "gloo", store);
             gloo = new ProcessGroupGloo(glooStore, env.rank(), env.worldSize(), glooOptions);
             gloo.setTimeout(new Milliseconds(config.timeoutS() * 1000L));
             store.setTimeout(new Milliseconds(config.timeoutS() * 1000L));
@@ -165,7 +169,7 @@ public final class ProcessGroups implements AutoCloseable {
             // Loaded only here: CPU builds of LibTorch have no NCCL.
             org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options options = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options();
             options.timeout(new Milliseconds(config.timeoutS() * 1000L));
-            ncclStore = new PrefixStore(KEY + "nccl", store);
+            ncclStore = new PrefixStore(key + "nccl", store);
             nccl = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(ncclStore, env.rank(),
                     env.worldSize(), options);
         }
@@ -249,6 +253,9 @@ public final class ProcessGroups implements AutoCloseable {
             Thread.currentThread().interrupt();
             return new RankLostException(-1, "interrupted" + during, cause);
         } catch (RuntimeException storeGone) {
+            if (env.agentStore()) {
+                return new RankLostException(-1, "the launcher's rendezvous store at " + env.address() + " is gone" + during, cause);
+            }
             return new RankLostException(0, "rank 0 of " + world + " (the host of the rendezvous store at " + env.address()
                     + ") stopped" + during, cause);
         }
@@ -271,12 +278,16 @@ public final class ProcessGroups implements AutoCloseable {
         }
     }
 
-    private static String heartbeatKey(int rank) {
-        return KEY + "heartbeat/" + rank;
+    private static String keyPrefix(LaunchEnvironment env) {
+        return ROOT + env.attempt() + "/";
     }
 
-    private static String failedKey(int rank) {
-        return KEY + "failed/" + rank;
+    private String heartbeatKey(int rank) {
+        return key + "heartbeat/" + rank;
+    }
+
+    private String failedKey(int rank) {
+        return key + "failed/" + rank;
     }
 
     static String firstLine(Throwable e) {
@@ -306,7 +317,7 @@ public final class ProcessGroups implements AutoCloseable {
         }
         gloo.close();
         glooStore.close();
-        if (failed && env.rank() == 0) {
+        if (failed && env.rank() == 0 && !env.agentStore()) {
             try {
                 Thread.sleep(LINGER_MS);
             } catch (InterruptedException e) {

@@ -121,6 +121,8 @@ public final class TrainJob {
 
     private Map<String, Object> runRank(RunData data, RewardFunction reward, Collectives world, boolean warmStartSaved)
             throws IOException {
+        world.requireSame("whether " + run.warmStart() + " holds the warm start (every rank must see the same run directory: "
+                + "a shared file system for ranks on several machines)", warmStartSaved ? 1 : 0);
         torch.set_num_threads(config.threads());
         try {
             return train(data, reward, world, warmStartSaved);

@@ -110,6 +110,41 @@ class RendezvousTest {
     }
 
     @Test
+    void underATorchrunAgentEveryRankConnectsToTheAgentsStore() throws Exception {
+        int port = closedPort();
+        int fd = io.vlmrl.kernels.NativeKernels.vlmrl_tcp_listen("127.0.0.1", port, 16);
+        assertTrue(fd >= 0, io.vlmrl.kernels.NativeKernels.vlmrl_last_error().getString());
+        org.bytedeco.pytorch.TCPStoreOptions options = new org.bytedeco.pytorch.TCPStoreOptions();
+        options.port((short) port);
+        options.isServer(true);
+        options.waitWorkers(false);
+        options.masterListenFd(new org.bytedeco.pytorch.IntOptional(fd));
+        // The agent's store (torchrun's elastic agent serves it; here the test does), holding a stale key of attempt 0.
+        try (org.bytedeco.pytorch.TCPStore agent = new org.bytedeco.pytorch.TCPStore("127.0.0.1", options)) {
+            agent.set("vlmrl/0/failed/1", new org.bytedeco.pytorch.ByteVector("attempt 0 failed".getBytes()));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                List<java.util.concurrent.Future<Double>> sums = new java.util.ArrayList<>();
+                for (int r = 0; r < 2; r++) {
+                    int rank = r;
+                    sums.add(pool.submit(() -> {
+                        try (Collectives world = Collectives.join(new LaunchEnvironment(rank, 2, rank, "127.0.0.1", port, true, 1),
+                                timeout(30))) {
+                            return world.sum("a test sum", new double[] {rank + 1})[0];
+                        }
+                    }));
+                }
+                for (var f : sums) assertEquals(3.0, f.get(120, TimeUnit.SECONDS));
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(agent.check(new org.bytedeco.pytorch.StringVector("vlmrl/1/heartbeat/0")), "attempt 1's keys are its own");
+        }
+        assertTrue(LaunchEnvironment.of(Map.of("RANK", "0", "WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "1",
+                "TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "2")).agentStore());
+    }
+
+    @Test
     void ranksSumCountNumbersAndTensorsAndCopyRankZerosWeights() throws Exception {
         List<double[]> out = RanksInThreads.run(2, timeout(30), (rank, world) -> {
             double[] sum = world.sum("a test sum", new double[] {rank + 1, 10 * rank});
