@@ -73,10 +73,10 @@ class RendezvousTest {
 
     @Test
     void anAddressOfAnotherMachineCannotBeServed() {
-        // 192.0.2.1 (TEST-NET-1) is nobody's address: rank 0 cannot listen on it.
+        // 203.0.113.1 (TEST-NET-3) is nobody's address: rank 0 cannot listen on it.
         var e = assertThrows(RendezvousException.class,
-                () -> Collectives.join(new LaunchEnvironment(0, 2, 0, "192.0.2.1", 29512), timeout(30)));
-        assertTrue(e.getMessage().contains("192.0.2.1:29512") && e.getMessage().contains("MASTER_ADDR"), e.getMessage());
+                () -> Collectives.join(new LaunchEnvironment(0, 2, 0, "203.0.113.1", 29512), timeout(30)));
+        assertTrue(e.getMessage().contains("203.0.113.1:29512") && e.getMessage().contains("MASTER_ADDR"), e.getMessage());
     }
 
     @Test
@@ -142,6 +142,46 @@ class RendezvousTest {
         }
         assertTrue(LaunchEnvironment.of(Map.of("RANK", "0", "WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "1",
                 "TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "2")).agentStore());
+    }
+
+    @Test
+    void aLoopbackRendezvousIsReachableOnLoopbackOnly() throws Exception {
+        java.net.InetAddress external = null;
+        for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            for (var a : java.util.Collections.list(nic.getInetAddresses())) {
+                if (!a.isLoopbackAddress() && a instanceof java.net.Inet4Address) external = a;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(external != null, "this machine has no address besides loopback");
+        java.net.InetAddress other = external;
+        int port = closedPort();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Boolean>> reachable = new java.util.ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                int rank = r;
+                reachable.add(pool.submit(() -> {
+                    try (Collectives world = Collectives.join(new LaunchEnvironment(rank, 2, rank, "127.0.0.1", port), timeout(30))) {
+                        boolean onLoopback = canConnect(InetAddress.getByName("127.0.0.1"), port);
+                        boolean onOther = canConnect(other, port);
+                        world.barrier("a test barrier");
+                        return onLoopback && !onOther;
+                    }
+                }));
+            }
+            for (var f : reachable) assertTrue(f.get(120, TimeUnit.SECONDS), "the store answers on 127.0.0.1:" + port + " but not on " + other);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static boolean canConnect(InetAddress address, int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(address, port), 2000);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     @Test
