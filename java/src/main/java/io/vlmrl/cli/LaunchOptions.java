@@ -54,7 +54,8 @@ final class LaunchOptions {
                 out.add(a);
             }
         }
-        if (!out.contains(command)) out.add(0, command);
+        // picocli gives the whole command line, subcommand first; a subcommand's own arguments get its name in front.
+        if (out.isEmpty() || !out.get(0).equals(command)) out.add(0, command);
         return out;
     }
 }
