@@ -324,7 +324,9 @@ public final class ProcessGroups implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        monitor.close();
+        // A heartbeat still inside a store call (a store that stopped answering) keeps its client: freeing it
+        // under the call would crash the process, while leaving it costs a socket until the process exits.
+        if (!heartbeat.isAlive()) monitor.close();
         store.close();
     }
 }
