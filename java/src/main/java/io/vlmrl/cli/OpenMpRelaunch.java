@@ -36,13 +36,7 @@ final class OpenMpRelaunch {
             return Optional.empty();
         }
         if (System.getenv(VARIABLE) != null) return Optional.empty();
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.add("-D" + CHILD_PROPERTY + "=true");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
+        List<String> command = childCommand();
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
@@ -53,6 +47,25 @@ final class OpenMpRelaunch {
         // Ctrl-C / SIGTERM on the parent end the child too.
         Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
         return Optional.of(child.waitFor());
+    }
+
+    /**
+     * The command line of a child JVM running this CLI (its arguments to be appended): the same
+     * JVM, JVM options and class path, marked as a child, so it never relaunches itself and halts
+     * when its standard input (a pipe from its parent) closes. The {@code --nproc} launcher starts
+     * its ranks with it too.
+     */
+    static List<String> childCommand() {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!option.startsWith("-D" + CHILD_PROPERTY + "=")) command.add(option);
+        }
+        command.add("-D" + CHILD_PROPERTY + "=true");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        return command;
     }
 
     /** The child's standard input; kept reachable so that it is not closed while the child runs. */

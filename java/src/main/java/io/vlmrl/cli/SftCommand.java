@@ -1,8 +1,10 @@
 package io.vlmrl.cli;
 
+import io.vlmrl.dist.LaunchEnvironment;
 import io.vlmrl.run.RunConfig;
 import io.vlmrl.run.SftJob;
 import io.vlmrl.sft.SftResult;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,11 +30,21 @@ public final class SftCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Mixin
+    LaunchOptions launch;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         RunConfig config = options.resolve(null);
         SftJob.checkOutput(out, force);
-        SftResult r = SftJob.run(config, out, force, !quiet);
+        var launched = launch.launchIfAsked(spec);
+        if (launched.isPresent()) return launched.get();
+        LaunchEnvironment env = LaunchEnvironment.fromSystem();
+        SftResult r = SftJob.run(config, out, force, !quiet, env);
+        if (env.rank() != 0) return 0; // rank 0 reports
         System.out.printf("SFT: loss %.3f -> %.3f in %.0f s; model %s%n", r.initialLoss(), r.finalLoss(), r.seconds(), out);
         return 0;
     }

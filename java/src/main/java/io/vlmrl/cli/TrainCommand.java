@@ -1,8 +1,10 @@
 package io.vlmrl.cli;
 
+import io.vlmrl.dist.LaunchEnvironment;
 import io.vlmrl.run.RunConfig;
 import io.vlmrl.run.TrainJob;
 import io.vlmrl.store.RunDirectory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,7 +18,8 @@ import java.util.concurrent.Callable;
 /** {@code train}: warm start (SFT, or --model) → RL → eval. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Warm start, RL with a preset, held-out evaluation before and after.",
-        footer = "%nEvery key, its default and range: vlmrl config")
+        footer = "%nData parallel: --nproc N on one machine, or RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from a launcher"
+                + " (README, \"Data-parallel training\").%nEvery key, its default and range: vlmrl config")
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--preset", description = "ppo, grpo, dapo, acpo or apo (default: from --config, else acpo)")
@@ -33,6 +36,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--quiet", description = "no progress bars")
     boolean quiet;
+
+    @Mixin
+    LaunchOptions launch;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -65,7 +74,11 @@ public final class TrainCommand implements Callable<Integer> {
             runDir = out;
             advice = "continue it with --resume " + out + " (--set still applies), or choose another --out";
         }
-        Map<String, Object> report = new TrainJob(config, runDir).allowChanges(mayChange, advice).showProgress(!quiet).run();
+        var launched = launch.launchIfAsked(spec);
+        if (launched.isPresent()) return launched.get();
+        Map<String, Object> report = new TrainJob(config, runDir).allowChanges(mayChange, advice).showProgress(!quiet)
+                .launch(LaunchEnvironment.fromSystem()).run();
+        if (report.isEmpty()) return 0; // a rank other than 0: rank 0 reports
         System.out.printf("preset %s: held-out accuracy %.3f -> %.3f (%s)%n", config.preset(),
                 report.get("accuracy_before"), report.get("accuracy_after"), RunDirectory.at(runDir).eval());
         return 0;

@@ -23,7 +23,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * ops on machines without a GPU or a CUDA installation; the {@code *_cuda} functions then
  * return {@link #VLMRL_ERR_CUDA}.
  */
-@Platform(include = {"vlmrl/common.h", "vlmrl/token_logprobs.h", "vlmrl/policy_loss.h"},
+@Platform(include = {"vlmrl/common.h", "vlmrl/token_logprobs.h", "vlmrl/policy_loss.h", "vlmrl/net.h"},
           link = "vlmrl_native")
 public final class NativeKernels {
     static {
@@ -82,6 +82,15 @@ public final class NativeKernels {
 
     /** Number of visible CUDA devices (0 without GPU, driver or CUDA build). */
     public static native int vlmrl_cuda_device_count();
+
+    // ---------------------------------------------------------------- net.h
+
+    /**
+     * A TCP socket bound to {@code host:port} and listening (the data-parallel rendezvous store's,
+     * handed to LibTorch's TCPStore, which then owns and closes it); -1 with the reason in
+     * {@link #vlmrl_last_error()}.
+     */
+    public static native int vlmrl_tcp_listen(@Cast("const char*") String host, int port, int backlog);
 
     // ---------------------------------------------------------------- token_logprobs.h
 

@@ -5,6 +5,7 @@ import io.vlmrl.policy.EncodedPrompt;
 import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.Policy;
 import io.vlmrl.policy.SamplingConfig;
+import io.vlmrl.policy.SamplingStreams;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.SplittableRandom;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,12 +145,28 @@ public final class BuiltinPolicy implements Policy {
 
     @Override
     public GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling) {
+        return generate(prompts, samplesPerPrompt, sampling,
+                SamplingStreams.of(sampling.seed(), prompts.size() * Math.max(samplesPerPrompt, 0)));
+    }
+
+    @Override
+    public GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
+                                       long[] promptSeeds) {
+        if (promptSeeds.length != prompts.size()) {
+            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts.size() + "), got "
+                    + promptSeeds.length);
+        }
+        return generate(prompts, samplesPerPrompt, sampling, SamplingStreams.perPrompt(promptSeeds, Math.max(samplesPerPrompt, 0)));
+    }
+
+    private GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
+                                        SplittableRandom[] streams) {
         if (samplesPerPrompt < 1) throw new IllegalArgumentException("samplesPerPrompt: expected >= 1, got " + samplesPerPrompt);
         List<EncodedPrompt> rows = new ArrayList<>(prompts.size() * samplesPerPrompt);
         for (EncodedPrompt p : prompts) rows.addAll(Collections.nCopies(samplesPerPrompt, p));
         try (PointerScope scope = new PointerScope()) {
             Inputs in = inputs(rows);
-            GenerationResult r = generator.generate(in.pixels, in.ids, null, sampling);
+            GenerationResult r = generator.generate(in.pixels, in.ids, null, sampling, streams);
             // Only the Java arrays of the result are kept; its tensors are freed with the scope.
             return new GeneratedResponses(r.tokens(), r.tokenLogProbs(), r.truncated());
         }

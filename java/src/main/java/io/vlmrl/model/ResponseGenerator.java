@@ -2,6 +2,7 @@ package io.vlmrl.model;
 
 import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.SamplingConfig;
+import io.vlmrl.policy.SamplingStreams;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LongOptional;
@@ -42,6 +43,15 @@ public final class ResponseGenerator {
      * @param promptMask [B, P] nonzero for real tokens, or null for {@code promptIds != padId}
      */
     public GenerationResult generate(Tensor pixels, Tensor promptIds, Tensor promptMask, SamplingConfig sampling) {
+        return generate(pixels, promptIds, promptMask, sampling, null);
+    }
+
+    /**
+     * Samples one response per prompt, row i drawing from {@code streams[i]} (null: streams split
+     * from {@code sampling.seed()}, {@link SamplingStreams#of}).
+     */
+    public GenerationResult generate(Tensor pixels, Tensor promptIds, Tensor promptMask, SamplingConfig sampling,
+                                     SplittableRandom[] streams) {
         VlmConfig config = model.config();
         LanguageModel lm = model.languageModel();
         Device device = model.device();
@@ -65,10 +75,9 @@ public final class ResponseGenerator {
             keyValid.narrow(1, 0, promptLength).copy_(prompt.valid());
             long[] realPromptTokens = prompt.validCounts();
 
-            SplittableRandom base = new SplittableRandom(sampling.seed());
-            SplittableRandom[] random = new SplittableRandom[b];
-            for (int i = 0; i < b; i++) {
-                random[i] = base.split();
+            SplittableRandom[] random = streams == null ? SamplingStreams.of(sampling.seed(), b) : streams;
+            if (random.length != b) {
+                throw new IllegalArgumentException("streams: expected one per row (" + b + "), got " + random.length);
             }
             tokens = new int[b][maxNew];
             logProbs = new float[b][maxNew];

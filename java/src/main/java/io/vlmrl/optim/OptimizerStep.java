@@ -9,6 +9,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import io.vlmrl.dist.Collectives;
+import io.vlmrl.dist.GradientReducer;
 import io.vlmrl.files.ArchiveFiles;
 
 import java.io.IOException;
@@ -22,8 +24,11 @@ import java.util.Map;
  * global gradient-norm clipping, then AdamW, then zeroed gradients. Matrices and embeddings
  * (dim >= 2) get weight decay; biases and norm weights do not (nanoGPT's rule).
  *
- * <p>A data-parallel all-reduce of the gradients belongs at the top of {@link #apply()}, before
- * the norm is taken.
+ * <p><b>Data parallel.</b> With more than one rank ({@link Collectives}), {@link #apply(boolean)}
+ * first sums the accumulated gradients over the ranks ({@link GradientReducer}, in flattened
+ * buckets), so the norm, the clipping and the update are those of the global gradient and the
+ * same on every rank; the losses divide by global denominators, so the sum is the single-process
+ * gradient. This is the only place where gradients cross ranks.
  *
  * <p>Native memory: the optimizer state (AdamW moments) is owned by this object and freed by
  * {@link #close()}; the parameters stay the model's.
@@ -33,13 +38,23 @@ public final class OptimizerStep implements AutoCloseable {
     private final TensorVector parameters;
     private final AdamW adamW;
     private final double maxGradNorm;
+    /** Sums the gradients over the ranks; null in a single process. */
+    private final GradientReducer reducer;
 
-    /**
-     * @param parameters  the trained parameters by name, in a stable order (e.g. {@code Policy.trainableParameters()})
-     * @param maxGradNorm clip the global gradient L2 norm to this (0: no clipping)
-     */
+    /** A single-process optimizer; see {@link #OptimizerStep(Map, double, double, double, double, double, double, Collectives)}. */
     public OptimizerStep(Map<String, Tensor> parameters, double lr, double weightDecay, double beta1, double beta2,
                          double eps, double maxGradNorm) {
+        this(parameters, lr, weightDecay, beta1, beta2, eps, maxGradNorm, Collectives.single());
+    }
+
+    /**
+     * @param parameters  the trained parameters by name, in a stable order (e.g. {@code Policy.trainableParameters()}),
+     *                    the same on every rank
+     * @param maxGradNorm clip the global gradient L2 norm to this (0: no clipping)
+     * @param world       the ranks whose gradients each update sums ({@link Collectives#single()}: this process only)
+     */
+    public OptimizerStep(Map<String, Tensor> parameters, double lr, double weightDecay, double beta1, double beta2,
+                         double eps, double maxGradNorm, Collectives world) {
         if (parameters.isEmpty()) throw new IllegalArgumentException("parameters: expected at least one trainable parameter, got none");
         if (!(maxGradNorm >= 0)) throw new IllegalArgumentException("maxGradNorm: expected >= 0, got " + maxGradNorm);
         List<Tensor> decay = new ArrayList<>(), noDecay = new ArrayList<>();
@@ -53,6 +68,7 @@ public final class OptimizerStep implements AutoCloseable {
                     options(lr, 0.0, beta1, beta2, eps)));
         }
         this.maxGradNorm = maxGradNorm;
+        this.reducer = world.distributed() ? new GradientReducer(world, List.copyOf(parameters.values())) : null;
         // Gradients left on the parameters by earlier work (a warm start, a probe) are not this
         // optimizer's to apply: its first update must see only its own backward passes.
         adamW.zero_grad(true);
@@ -60,7 +76,12 @@ public final class OptimizerStep implements AutoCloseable {
 
     /** The RL optimizer of the {@code optim.*} keys. */
     public static OptimizerStep of(Map<String, Tensor> parameters, OptimConfig c) {
-        return new OptimizerStep(parameters, c.lr(), c.weightDecay(), c.beta1(), c.beta2(), c.eps(), c.gradClip());
+        return of(parameters, c, Collectives.single());
+    }
+
+    /** The RL optimizer of the {@code optim.*} keys, updating with the gradients summed over {@code world}. */
+    public static OptimizerStep of(Map<String, Tensor> parameters, OptimConfig c, Collectives world) {
+        return new OptimizerStep(parameters, c.lr(), c.weightDecay(), c.beta1(), c.beta2(), c.eps(), c.gradClip(), world);
     }
 
     private static AdamWOptions options(double lr, double weightDecay, double beta1, double beta2, double eps) {
@@ -79,6 +100,25 @@ public final class OptimizerStep implements AutoCloseable {
      * @return the global gradient L2 norm before clipping (NaN or infinite: no update was made)
      */
     public double apply() {
+        return apply(true);
+    }
+
+    /**
+     * {@link #apply()} after a backward pass whose loss may not have been finite. In a data-parallel
+     * run every rank calls it once per update, with or without gradients of its own, so that no rank
+     * waits in the all-reduce for one that dropped out; when any rank's loss was not finite, no rank
+     * updates.
+     *
+     * @param localFinite whether this rank's loss was finite
+     * @return the global gradient L2 norm before clipping; NaN when a rank's loss was not finite, and
+     *         NaN or infinite when the gradient was not: no update was made, the gradients are zeroed
+     */
+    public double apply(boolean localFinite) {
+        boolean finite = reducer == null ? localFinite : reducer.allReduce(localFinite);
+        if (!finite) {
+            adamW.zero_grad(true);
+            return Double.NaN;
+        }
         double norm = torch.clip_grad_norm_(parameters, maxGradNorm > 0 ? maxGradNorm : Double.POSITIVE_INFINITY);
         if (Double.isFinite(norm)) adamW.step();
         adamW.zero_grad(true);

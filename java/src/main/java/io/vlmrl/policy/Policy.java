@@ -60,6 +60,33 @@ public interface Policy extends AutoCloseable {
     GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling);
 
     /**
+     * {@link #generate(List, int, SamplingConfig)} with prompt p's samples seeded by
+     * {@code promptSeeds[p]} alone ({@code sampling}'s own seed is unused): the same samples as a
+     * call for prompt p alone with that seed, whatever other prompts share the call. The RL rollout
+     * uses it so that a group's responses do not depend on which groups a process samples with it
+     * (data-parallel ranks each sample a share of a batch). This default makes one call per prompt;
+     * the built-in and Qwen policies batch the prompts ({@link SamplingStreams#perPrompt}).
+     */
+    default GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
+                                        long[] promptSeeds) {
+        if (promptSeeds.length != prompts.size()) {
+            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts.size() + "), got "
+                    + promptSeeds.length);
+        }
+        int rows = prompts.size() * samplesPerPrompt;
+        int[][] tokens = new int[rows][];
+        float[][] logProbs = new float[rows][];
+        boolean[] truncated = new boolean[rows];
+        for (int p = 0; p < prompts.size(); p++) {
+            GeneratedResponses one = generate(List.of(prompts.get(p)), samplesPerPrompt, sampling.withSeed(promptSeeds[p]));
+            System.arraycopy(one.tokens(), 0, tokens, p * samplesPerPrompt, samplesPerPrompt);
+            System.arraycopy(one.logProbs(), 0, logProbs, p * samplesPerPrompt, samplesPerPrompt);
+            System.arraycopy(one.truncated(), 0, truncated, p * samplesPerPrompt, samplesPerPrompt);
+        }
+        return new GeneratedResponses(tokens, logProbs, truncated);
+    }
+
+    /**
      * Final hidden states [B, T, D] (teacher forcing): row t, projected by the LM head, is the
      * distribution of response token t given the prompt and the response tokens before it.
      *

@@ -2,6 +2,7 @@ package io.vlmrl.qwen;
 
 import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.SamplingConfig;
+import io.vlmrl.policy.SamplingStreams;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LongOptional;
@@ -53,6 +54,15 @@ public final class QwenGenerator {
      */
     public GeneratedResponses generate(List<QwenPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
                                        int[] stopIds) {
+        return generate(prompts, samplesPerPrompt, sampling, stopIds, null);
+    }
+
+    /**
+     * {@link #generate(List, int, SamplingConfig, int[])} with row i drawing from {@code streams[i]}
+     * (null: streams split from {@code sampling.seed()}, {@link SamplingStreams#of}).
+     */
+    public GeneratedResponses generate(List<QwenPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
+                                       int[] stopIds, SplittableRandom[] streams) {
         if (prompts == null || prompts.isEmpty()) {
             throw new IllegalArgumentException("prompts must not be empty");
         }
@@ -105,10 +115,9 @@ public final class QwenGenerator {
             Tensor firstLogits = g == 1 ? prefill.logits()
                     : prefill.logits().repeat_interleave(g, new LongOptional(0), new LongOptional());
 
-            SplittableRandom base = new SplittableRandom(sampling.seed());
-            SplittableRandom[] random = new SplittableRandom[rows];
-            for (int i = 0; i < rows; i++) {
-                random[i] = base.split();
+            SplittableRandom[] random = streams == null ? SamplingStreams.of(sampling.seed(), rows) : streams;
+            if (random.length != rows) {
+                throw new IllegalArgumentException("streams: expected one per row (" + rows + "), got " + random.length);
             }
             long[] feed = new long[rows];
             for (int step = 0; step < maxNew; step++) {

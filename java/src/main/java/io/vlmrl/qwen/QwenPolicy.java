@@ -11,6 +11,7 @@ import io.vlmrl.policy.EncodedPrompt;
 import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.Policy;
 import io.vlmrl.policy.SamplingConfig;
+import io.vlmrl.policy.SamplingStreams;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -302,6 +303,21 @@ public final class QwenPolicy implements Policy {
             rows.add(qwenPrompt(p));
         }
         return generator.generate(rows, samplesPerPrompt, sampling, stopIds);
+    }
+
+    @Override
+    public GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
+                                       long[] promptSeeds) {
+        if (promptSeeds.length != prompts.size()) {
+            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts.size() + "), got "
+                    + promptSeeds.length);
+        }
+        List<QwenPrompt> rows = new ArrayList<>(prompts.size());
+        for (EncodedPrompt p : prompts) {
+            rows.add(qwenPrompt(p));
+        }
+        return generator.generate(rows, samplesPerPrompt, sampling, stopIds,
+                SamplingStreams.perPrompt(promptSeeds, Math.max(samplesPerPrompt, 0)));
     }
 
     /** Final hidden states [B, T, D], float32; see the class comment for the layout. */

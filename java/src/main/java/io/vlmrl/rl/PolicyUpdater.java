@@ -23,7 +23,6 @@ import io.vlmrl.policy.ResponseLogProbs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +79,8 @@ public final class PolicyUpdater {
         public int updates;
         /** Mini-batches whose update was dropped for a non-finite loss or gradient ({@code optim.on_non_finite=skip}). */
         public int skippedUpdates;
+        /** The loss metric sums of each pass, in pass order (this rank's share of them). */
+        public final List<PolicyLossMetrics> passMetrics = new ArrayList<>();
     }
 
     /**
@@ -112,35 +113,40 @@ public final class PolicyUpdater {
      */
     public Outcome update(RolloutBatch batch, int passes, Random rng) {
         Outcome out = new Outcome();
-        if (batch.size() == 0) return out;
+        GlobalRows global = batch.global(); // every rank's responses: the plans and denominators are global
+        if (global.size() == 0) return out;
         List<MiniBatchPlan> plans = new ArrayList<>();
         for (int p = 0; p < passes; p++) {
-            plans.add(MiniBatchPlan.shuffled(batch.size(), miniBatchSize, microBatchSize, rng));
+            plans.add(global.plan(miniBatchSize, microBatchSize, rng));
         }
         recordOldLogProbs(batch, plans.get(0));
         if (reference != null) recordReferenceLogProbs(batch, plans.get(0));
-        AdvantageStats stats = advantageStats(batch);
+        AdvantageStats stats = global.advantageStats();
 
         double sumPg = 0, sumKl = 0, sumNorm = 0;
         for (MiniBatchPlan plan : plans) {
             PolicyLossMetrics passMetrics = PolicyLossMetrics.empty();
-            for (List<int[]> mini : plan.miniBatches()) {
-                int[] rows = mini.stream().flatMapToInt(java.util.Arrays::stream).toArray();
-                Denominators denominators = new Denominators(batch.validTokens(rows), batch.nonEmpty(rows),
-                        rows.length, batch.maxLength());
+            for (int m = 0; m < plan.miniBatches().size(); m++) {
+                List<int[]> mini = plan.miniBatches().get(m);
+                Denominators denominators = plan.denominators(m);
                 PolicyLossMetrics miniMetrics = PolicyLossMetrics.empty();
-                double norm;
+                NonFiniteException failure = null;
                 try {
                     for (int[] micro : mini) {
                         miniMetrics = miniMetrics.plus(trainMicroBatch(batch, micro, denominators, stats));
                         out.trainedTokens += batch.validTokens(micro);
                     }
                     if (!Double.isFinite(miniMetrics.pgLoss())) throw new NonFiniteException("the policy loss");
-                    norm = optimizer.apply();
-                    if (!Double.isFinite(norm)) throw new NonFiniteException("the gradient norm");
                 } catch (NonFiniteException e) {
+                    failure = e;
+                }
+                // Every rank takes part in every update (with or without rows of its own, finite or not),
+                // so none waits in the all-reduce for one that dropped out; all skip or stop alike.
+                double norm = optimizer.apply(failure == null);
+                if (failure == null && !Double.isFinite(norm)) failure = new NonFiniteException("the gradient norm");
+                if (failure != null) {
                     optimizer.discard();
-                    if (onNonFinite == OptimConfig.OnNonFinite.STOP) throw e;
+                    if (onNonFinite == OptimConfig.OnNonFinite.STOP) throw failure;
                     out.skippedUpdates++;
                     continue;
                 }
@@ -151,6 +157,7 @@ public final class PolicyUpdater {
                 passMetrics = passMetrics.plus(miniMetrics);
             }
             out.passMeanRatio.add(passMetrics.validTokens() == 0 ? 1.0 : passMetrics.sumRatio() / passMetrics.validTokens());
+            out.passMetrics.add(passMetrics);
             out.metrics = out.metrics.plus(passMetrics);
         }
         if (out.updates > 0) {
@@ -254,19 +261,6 @@ public final class PolicyUpdater {
             return computation.get();
         } catch (NonFiniteLogitsException e) {
             throw (NonFiniteException) new NonFiniteException(what).initCause(e);
-        }
-    }
-
-    /** AAAC statistics of A over the valid tokens of the whole rollout batch. */
-    static AdvantageStats advantageStats(RolloutBatch batch) {
-        try (PointerScope scope = new PointerScope()) {
-            int n = batch.size();
-            int t = batch.maxLength();
-            float[] mask = new float[n * t];
-            for (int r = 0; r < n; r++) {
-                for (int k = 0; k < batch.length(r); k++) mask[r * t + k] = 1f;
-            }
-            return AdvantageStats.of(torch.tensor(batch.advantages), torch.tensor(mask).view(n, t));
         }
     }
 }

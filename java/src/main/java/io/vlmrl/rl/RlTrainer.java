@@ -1,6 +1,7 @@
 package io.vlmrl.rl;
 
 import io.vlmrl.data.Dataset;
+import io.vlmrl.dist.Collectives;
 import io.vlmrl.optim.OptimizerStep;
 import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.Policy;
@@ -35,6 +36,15 @@ import java.util.Random;
  * Every random draw of step t is seeded from (seed, t), so a resumed run reproduces an
  * uninterrupted one. Native temporaries are freed per step (PointerScope).
  *
+ * <p><b>Data parallel.</b> With {@link Collectives} of N ranks, each rank samples its
+ * {@link GroupShare} of every generation batch (a group's draws are seeded per group, so N ranks
+ * sample what one process samples), the ACPO gate / DAPO dynamic sampling count kept groups over
+ * all ranks ({@link GroupCollector}), the update plans, denominators and AAAC statistics cover
+ * every rank's responses ({@link MiniBatchPlan}), the gradients are summed in the optimizer step,
+ * and the metrics are summed before any division ({@link StepReduction}): N ranks compute what one
+ * process computes, up to the order of float additions. Rank 0 writes metrics.jsonl and the
+ * checkpoints; every rank resumes from them.
+ *
  * <p>Ownership: the trainer updates {@code policy} in place and reads {@code reference}; both stay
  * the caller's to close. The optimizer state is the trainer's, freed by {@link #close()}.
  */
@@ -54,7 +64,9 @@ public final class RlTrainer implements AutoCloseable {
     private final AdvantageStage advantages;
     private final ReuseSchedule reuse;
     private final GroupFilter filter;
+    /** Rank 0's; null on the other ranks. */
     private final MetricsLogger metrics;
+    private final Collectives world;
     private int nextStep;
     private boolean showProgress = true;
     private boolean entropyWarned;
@@ -70,11 +82,23 @@ public final class RlTrainer implements AutoCloseable {
      */
     public RlTrainer(RlConfig config, RunDirectory run, Policy policy, Policy reference, Dataset train,
                      RewardFunction reward) throws IOException {
+        this(config, run, policy, reference, train, reward, Collectives.single());
+    }
+
+    /**
+     * One rank of a data-parallel run (every rank constructs one with the same arguments); see the
+     * class comment. Rank 0's weights are copied to every rank before the first step.
+     *
+     * @param world the ranks ({@link Collectives#single()}: this process alone)
+     */
+    public RlTrainer(RlConfig config, RunDirectory run, Policy policy, Policy reference, Dataset train,
+                     RewardFunction reward, Collectives world) throws IOException {
         this.config = config;
         this.run = run;
         this.policy = policy;
+        this.world = world;
         Files.createDirectories(run.root());
-        this.optimizer = OptimizerStep.of(policy.trainableParameters(), config.optim());
+        this.optimizer = OptimizerStep.of(policy.trainableParameters(), config.optim(), world);
         Path checkpoint = TrainCheckpoint.latestIntact(run);
         int keepRecords = 0;
         if (checkpoint != null) {
@@ -82,6 +106,8 @@ public final class RlTrainer implements AutoCloseable {
             nextStep = state.nextStep();
             keepRecords = state.metricsRecords();
         }
+        world.requireSame("the step to resume from (each rank's newest intact checkpoint in " + run.checkpoints() + ")", nextStep);
+        world.broadcastFromRankZero("copying rank 0's weights", policy.trainableParameters().values());
         this.reward = new GuardedReward(reward, config.reward().onError());
         this.sampler = new RolloutSampler(policy, train, this.reward, config.rollout(), config.reward());
         this.updater = new PolicyUpdater(policy, reference, optimizer, config.loss(), config.kernels(),
@@ -89,7 +115,7 @@ public final class RlTrainer implements AutoCloseable {
         this.advantages = new AdvantageStage(config.loss(), config.rollout().groupSize());
         this.reuse = new ReuseSchedule(config.reuse());
         this.filter = GroupFilter.of(config.curriculum(), config.rollout().groupSize());
-        this.metrics = new MetricsLogger(run.metrics(), keepRecords);
+        this.metrics = world.isRankZero() ? new MetricsLogger(run.metrics(), keepRecords) : null;
     }
 
     public RlTrainer showProgress(boolean show) {
@@ -104,6 +130,8 @@ public final class RlTrainer implements AutoCloseable {
 
     /** Runs the remaining steps up to {@code steps}. */
     public void run() throws IOException {
+        long start = System.nanoTime();
+        double collectivesBefore = world.seconds();
         ProgressBar bar = showProgress && nextStep < config.steps()
                 ? new ProgressBarBuilder().setTaskName("RL").setInitialMax(config.steps())
                         .setStyle(ProgressBarStyle.ASCII).startsFrom(nextStep, java.time.Duration.ZERO).build()
@@ -121,6 +149,18 @@ public final class RlTrainer implements AutoCloseable {
         } finally {
             if (bar != null) bar.close();
         }
+        if (world.distributed() && world.isRankZero()) {
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double inCollectives = world.seconds() - collectivesBefore;
+            LOG.info(String.format(java.util.Locale.ROOT, "data parallel: %d ranks; collectives took %.1f s of the RL loop's "
+                    + "%.1f s (%.1f%%, waiting for slower ranks included)", world.worldSize(), inCollectives, seconds,
+                    100 * inCollectives / Math.max(seconds, 1e-9)));
+        }
+    }
+
+    /** Seconds this trainer's rank spent in collectives so far (0 in one process). */
+    public double collectiveSeconds() {
+        return world.seconds();
     }
 
     /**
@@ -147,35 +187,49 @@ public final class RlTrainer implements AutoCloseable {
         StepReport report;
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(Seeds.of(config.seed(), t, Seeds.Purpose.TORCH, 0));
-            Random prompts = new Random(Seeds.of(config.seed(), t, Seeds.Purpose.PROMPTS, 0));
+            GroupShare share = new GroupShare(config.rollout().promptsPerStep(), world.rank(), world.worldSize());
             GroupCollector<ScoredGroup> collector = new GroupCollector<>(filter, ScoredGroup::rewards,
                     config.rollout().promptsPerStep(),
-                    filter == GroupFilter.KEEP_ALL ? 1 : config.curriculum().maxGenerationBatches());
-            GroupCollector.Result<ScoredGroup> rollout = collector.collect(
-                    b -> sampler.sample(prompts, Seeds.of(config.seed(), t, Seeds.Purpose.SAMPLING, b)));
+                    filter == GroupFilter.KEEP_ALL ? 1 : config.curriculum().maxGenerationBatches(), world, share);
+            GroupCollector.Result<ScoredGroup> rollout = collector.collect(b -> sampleShare(t, b, share));
 
             RolloutBatch batch = new RolloutBatch(rollout.kept, config.rollout().maxResponseLength(),
                     policy.tokenizer().padId());
             advantages.apply(batch);
+            batch.exchange(rollout.keptOwner, config.rollout().groupSize(), world);
             optimizer.setLearningRate(config.lrAt(t));
             int k = reuse.passes(t);
             PolicyUpdater.Outcome outcome = updater.update(batch, k,
                     new Random(Seeds.of(config.seed(), t, Seeds.Purpose.SHUFFLE, 0)));
 
+            StepReduction.Totals total = StepReduction.of(rollout.sampled, outcome, batch, reward.errors() - errorsBefore, world);
             double seconds = (System.nanoTime() - start) / 1e9;
-            RolloutStats stats = RolloutStats.of(rollout.sampled);
-            Map<String, Double> m = StepMetrics.of(stats, outcome, batch, k, rollout.passRate,
-                    reward.errors() - errorsBefore, seconds);
-            report = new StepReport(t, m, outcome.passMeanRatio, rollout.kept.size());
+            Map<String, Double> m = StepMetrics.of(total.rollout(), total.outcome(), k, rollout.passRate,
+                    total.rewardErrors(), seconds, total.dadsLambdaMean(), total.stcrWeightMean());
+            report = new StepReport(t, m, total.outcome().passMeanRatio, rollout.keptOwner.length);
         }
-        metrics.log(t, report.metrics());
-        warnOnEntropyCollapse(t, report.metrics().get(MetricNames.ENTROPY), report.metrics().get(MetricNames.SKIPPED_UPDATES));
         nextStep = t + 1;
-        int every = config.checkpoint().every();
-        if (every > 0 && nextStep % every == 0 || nextStep == config.steps()) {
-            TrainCheckpoint.save(run, nextStep, policy, optimizer, metrics.records(), config.checkpoint().keep());
+        if (metrics != null) {
+            metrics.log(t, report.metrics());
+            warnOnEntropyCollapse(t, report.metrics().get(MetricNames.ENTROPY), report.metrics().get(MetricNames.SKIPPED_UPDATES));
+            int every = config.checkpoint().every();
+            if (every > 0 && nextStep % every == 0 || nextStep == config.steps()) {
+                TrainCheckpoint.save(run, nextStep, policy, optimizer, metrics.records(), config.checkpoint().keep());
+            }
         }
         return report;
+    }
+
+    /** This rank's groups of generation batch {@code b} of step {@code t}, each seeded by (seed, t, b, group). */
+    private List<ScoredGroup> sampleShare(int t, int b, GroupShare share) {
+        long[] promptSeeds = new long[share.count()];
+        long[] samplingSeeds = new long[share.count()];
+        for (int i = 0; i < promptSeeds.length; i++) {
+            int group = share.first() + i;
+            promptSeeds[i] = Seeds.of(config.seed(), t, Seeds.Purpose.PROMPTS, b, group);
+            samplingSeeds[i] = Seeds.of(config.seed(), t, Seeds.Purpose.SAMPLING, b, group);
+        }
+        return sampler.sample(promptSeeds, samplingSeeds);
     }
 
     private void warnOnEntropyCollapse(int t, double entropy, double skipped) {
@@ -194,7 +248,7 @@ public final class RlTrainer implements AutoCloseable {
     @Override
     public void close() {
         try {
-            metrics.close();
+            if (metrics != null) metrics.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

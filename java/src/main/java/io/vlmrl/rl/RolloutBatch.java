@@ -11,6 +11,8 @@ import java.util.List;
  * The kept groups of one step flattened into n = (groups x G) responses, right-padded to
  * T = the maximum response length, with the per-response values the update needs. Stored as
  * Java arrays, so nothing native outlives a step; {@link #slice} builds a micro-batch's tensors.
+ * In a data-parallel run it holds this rank's kept groups, and {@link #exchange} adds what the
+ * update needs of the other ranks' (their lengths and advantages).
  */
 public final class RolloutBatch {
 
@@ -30,6 +32,8 @@ public final class RolloutBatch {
     /** Per token [n * T]: log-probs the ratio is taken against, and the reference model's (KL on). */
     final float[] oldLogp;
     float[] refLogp;
+    /** Every rank's responses of the step, as the update normalises over them (set by {@link #exchange}). */
+    private GlobalRows global;
 
     public RolloutBatch(List<ScoredGroup> groups, int maxResponseLength, int padId) {
         this.groups = List.copyOf(groups);
@@ -65,6 +69,23 @@ public final class RolloutBatch {
         java.util.Arrays.fill(klWeights, 1f);
         java.util.Arrays.fill(stcrWeights, 1f);
         this.oldLogp = new float[n * t];
+    }
+
+    /**
+     * Shares the lengths and advantages of this rank's responses with the other ranks, once the
+     * advantages are set; in one process the batch is the step's whole batch.
+     *
+     * @param keptOwner the rank holding each kept group of the step, in the global order ({@link GroupCollector.Result#keptOwner})
+     * @param groupSize G
+     */
+    public void exchange(int[] keptOwner, int groupSize, io.vlmrl.dist.Collectives world) {
+        global = world.distributed() ? GlobalRows.exchange(this, keptOwner, groupSize, world) : GlobalRows.local(this);
+    }
+
+    /** Every rank's responses of the step (this batch alone unless {@link #exchange} said otherwise). */
+    GlobalRows global() {
+        if (global == null) global = GlobalRows.local(this);
+        return global;
     }
 
     public List<ScoredGroup> groups() { return groups; }

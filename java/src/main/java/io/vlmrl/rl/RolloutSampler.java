@@ -12,12 +12,16 @@ import io.vlmrl.reward.RewardFunction;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
- * Draws B training prompts, samples G responses for each with the behaviour policy (the current
- * weights) and scores them: one generation batch of {@link ScoredGroup}s. With DAPO's overlong
- * shaping on, its length penalty is added to each reward here.
+ * Samples groups: for each, one training prompt and G responses to it with the behaviour policy
+ * (the current weights), scored. With DAPO's overlong shaping on, its length penalty is added to
+ * each reward here.
+ *
+ * <p>A group's prompt and responses come from its own two seeds alone, so a group is the same
+ * whichever other groups are sampled with it: one process sampling a whole generation batch and
+ * the ranks of a data-parallel run each sampling a share of it draw the same groups.
  */
 public final class RolloutSampler {
 
@@ -30,7 +34,7 @@ public final class RolloutSampler {
     private final int overlongCache;
 
     /**
-     * @param train  the training problems, drawn uniformly with replacement
+     * @param train  the training problems
      * @param reward scores each response (wrap it in a {@code GuardedReward} to apply {@code reward.on_error})
      */
     public RolloutSampler(Policy policy, Dataset train, RewardFunction reward, RolloutConfig rollout, RewardConfig rewardConfig) {
@@ -45,22 +49,28 @@ public final class RolloutSampler {
     }
 
     /**
-     * One generation batch.
+     * Samples one group per seed pair.
      *
-     * @param rng          draws the prompts
-     * @param samplingSeed seeds the token sampling
+     * @param promptSeeds   group i's training problem is drawn uniformly (with replacement) by a stream seeded with
+     *                      {@code promptSeeds[i]}
+     * @param samplingSeeds group i's G responses are sampled from streams seeded with {@code samplingSeeds[i]}
      */
-    public List<ScoredGroup> sample(Random rng, long samplingSeed) {
-        int b = rollout.promptsPerStep();
+    public List<ScoredGroup> sample(long[] promptSeeds, long[] samplingSeeds) {
+        if (samplingSeeds.length != promptSeeds.length) {
+            throw new IllegalArgumentException("samplingSeeds: expected one per group (" + promptSeeds.length + "), got "
+                    + samplingSeeds.length);
+        }
+        int b = promptSeeds.length;
         int g = rollout.groupSize();
+        if (b == 0) return List.of();
         List<Problem> problems = new ArrayList<>(b);
         List<EncodedPrompt> prompts = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
-            Problem p = train.get(rng.nextInt(train.size()));
+            Problem p = train.get(new SplittableRandom(promptSeeds[i]).nextInt(train.size()));
             problems.add(p);
             prompts.add(policy.encodePrompt(p));
         }
-        GeneratedResponses result = policy.generate(prompts, g, rollout.sampling(samplingSeed));
+        GeneratedResponses result = policy.generate(prompts, g, rollout.sampling(samplingSeeds[0]), samplingSeeds);
 
         List<ScoredGroup> groups = new ArrayList<>(b);
         for (int p = 0; p < b; p++) {

@@ -14,9 +14,11 @@ final class StepMetrics {
      * @param passRate fraction of sampled groups that passed the gate / dynamic sampling (1 without either)
      * @param rewardErrors responses a failing reward scored 0 ({@code reward.on_error=zero})
      * @param seconds  wall time of the step
+     * @param dadsLambdaMean mean DADS weight of the kept responses (1 when off or none)
+     * @param stcrWeightMean mean STCR weight of the kept responses (1 when off or none)
      */
-    static Map<String, Double> of(RolloutStats rollout, PolicyUpdater.Outcome update, RolloutBatch batch,
-                                  int reuseK, double passRate, long rewardErrors, double seconds) {
+    static Map<String, Double> of(RolloutStats rollout, PolicyUpdater.Outcome update, int reuseK, double passRate,
+                                  long rewardErrors, double seconds, double dadsLambdaMean, double stcrWeightMean) {
         PolicyLossMetrics lm = update.metrics;
         double valid = Math.max(1, lm.validTokens()); // no kept group: every token metric is 0
         Map<String, Double> m = new LinkedHashMap<>();
@@ -38,20 +40,12 @@ final class StepMetrics {
         m.put(MetricNames.LENGTH_MAX, rollout.lengthMax());
         m.put(MetricNames.LENGTH_CLIP_RATIO, rollout.clipRatio());
         m.put(MetricNames.EPS_HIGH_MEAN, lm.sumEpsHigh() / valid);
-        m.put(MetricNames.DADS_LAMBDA_MEAN, mean(batch.klWeights));
-        m.put(MetricNames.STCR_WEIGHT_MEAN, mean(batch.stcrWeights));
+        m.put(MetricNames.DADS_LAMBDA_MEAN, dadsLambdaMean);
+        m.put(MetricNames.STCR_WEIGHT_MEAN, stcrWeightMean);
         m.put(MetricNames.REUSE_K, (double) reuseK);
         m.put(MetricNames.GATE_PASS_RATE, passRate);
         m.put(MetricNames.STEP_TIME, seconds);
         m.put(MetricNames.TOKENS_PER_S, (rollout.generatedTokens() + update.trainedTokens) / Math.max(seconds, 1e-9));
         return m;
-    }
-
-    /** Mean of per-response weights, 1 when there are none (the value when a weighting is off). */
-    private static double mean(float[] values) {
-        if (values.length == 0) return 1.0;
-        double s = 0;
-        for (float v : values) s += v;
-        return s / values.length;
     }
 }

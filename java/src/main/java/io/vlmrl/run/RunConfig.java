@@ -6,6 +6,7 @@ import io.vlmrl.config.Setting;
 import io.vlmrl.data.BuiltinTask;
 import io.vlmrl.data.DataConfig;
 import io.vlmrl.data.TaskConfig;
+import io.vlmrl.dist.DistConfig;
 import io.vlmrl.eval.EvalConfig;
 import io.vlmrl.kernels.KernelsConfig;
 import io.vlmrl.loss.LossConfig;
@@ -71,7 +72,8 @@ public record RunConfig(
         SftConfig sft,
         EvalConfig eval,
         CheckpointConfig checkpoint,
-        KernelsConfig kernels) {
+        KernelsConfig kernels,
+        DistConfig dist) {
 
     private static final Schema<RunConfig> SCHEMA = Schema.of(RunConfig.class);
 

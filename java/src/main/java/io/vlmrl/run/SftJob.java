@@ -1,5 +1,7 @@
 package io.vlmrl.run;
 
+import io.vlmrl.dist.Collectives;
+import io.vlmrl.dist.LaunchEnvironment;
 import io.vlmrl.policy.Policy;
 import io.vlmrl.sft.SftResult;
 import io.vlmrl.store.PolicyDirectory;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
  * What {@code vlmrl sft} does: supervised training of the initial policy ({@code model.path} or a
  * fresh built-in model) on the run's demonstrations, saved as a model directory that
  * {@code train --model} loads. The directory also holds sft.json (the loss curve) and config.yaml.
+ * Data parallel like {@code train} (SFT only), rank 0 writing the model.
  */
 public final class SftJob {
 
@@ -47,27 +50,43 @@ public final class SftJob {
         }
     }
 
-    /** Trains and saves; returns the loss curve. */
+    /** Trains and saves in one process; returns the loss curve. */
     public static SftResult run(RunConfig config, Path out, boolean force, boolean showProgress) throws IOException {
-        checkOutput(out, force);
+        return run(config, out, force, showProgress, LaunchEnvironment.single());
+    }
+
+    /**
+     * Trains as one rank of the data-parallel run {@code env} describes (every rank runs this with
+     * the same settings) and returns the loss curve; rank 0 checks {@code out} and saves the model.
+     */
+    public static SftResult run(RunConfig config, Path out, boolean force, boolean showProgress, LaunchEnvironment env)
+            throws IOException {
+        if (env.rank() == 0) checkOutput(out, force);
         RunData data = RunData.open(config, RunData.Need.TRAIN);
         torch.set_num_threads(config.threads());
-        try (Policy policy = Policies.initial(config, data)) {
-            Policies.check(policy, data.toCheck());
-            SftResult result;
-            try {
-                result = new io.vlmrl.sft.SftTrainer(policy, config.sft(), config.seed())
-                        .showProgress(showProgress).train(data.sft());
-            } catch (IllegalArgumentException e) {
+        try (Collectives world = Collectives.join(env, config.dist())) {
+            try (Policy policy = Policies.initial(config, data)) {
+                Policies.check(policy, data.toCheck());
+                SftResult result;
+                try {
+                    result = new io.vlmrl.sft.SftTrainer(policy, config.sft(), config.seed())
+                            .showProgress(showProgress && world.isRankZero()).dataParallel(world).train(data.sft());
+                } catch (IllegalArgumentException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw JobFailedException.recorded(out.resolveSibling(out.getFileName() + ".log"), e);
+                }
+                if (world.isRankZero()) {
+                    PolicyDirectory.save(policy, out, dir -> {
+                        result.writeJson(dir.resolve(RunDirectory.SFT_RESULT_FILE));
+                        config.writeYaml(dir.resolve(RunDirectory.CONFIG_FILE));
+                    });
+                }
+                return result;
+            } catch (IOException | RuntimeException e) {
+                world.reportFailure(e);
                 throw e;
-            } catch (RuntimeException e) {
-                throw JobFailedException.recorded(out.resolveSibling(out.getFileName() + ".log"), e);
             }
-            PolicyDirectory.save(policy, out, dir -> {
-                result.writeJson(dir.resolve(RunDirectory.SFT_RESULT_FILE));
-                config.writeYaml(dir.resolve(RunDirectory.CONFIG_FILE));
-            });
-            return result;
         }
     }
 }

@@ -2,6 +2,9 @@ package io.vlmrl.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.vlmrl.dist.Collectives;
+import io.vlmrl.dist.LaunchEnvironment;
+import io.vlmrl.dist.RankLostException;
 import io.vlmrl.eval.EvalResult;
 import io.vlmrl.eval.Evaluator;
 import io.vlmrl.policy.Policy;
@@ -37,6 +40,11 @@ import java.util.TreeSet;
  * resumed run always continues from the same one. Everything that can be refused (configuration,
  * data, reward, policy) is checked before any training. A run directory that already holds an RL
  * checkpoint is resumed.
+ *
+ * <p><b>Data parallel</b> ({@link #launch}): every rank runs this job with the same settings; the
+ * SFT warm start and RL are trained together ({@link Collectives}), rank 0 alone holds the run
+ * directory's lock, checks and writes its record, writes the warm start, metrics, checkpoints, the
+ * final policy, eval.json and the curves, and evaluates. Every rank resumes from rank 0's files.
  */
 public final class TrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
@@ -46,6 +54,7 @@ public final class TrainJob {
     private boolean showProgress = true;
     private Set<String> mayChange = Set.of();
     private String advice = "choose another --out";
+    private LaunchEnvironment launch = LaunchEnvironment.single();
 
     public TrainJob(RunConfig config, Path runDir) {
         this.config = config;
@@ -71,39 +80,75 @@ public final class TrainJob {
     }
 
     /**
-     * Runs everything and returns the content of eval.json. Holds the run directory's lock
-     * throughout. A failure other than a bad argument is thrown as a {@link JobFailedException} with
-     * a one-line cause; its stack trace is in DIR/run.log.
+     * Runs as one rank of the data-parallel run {@code env} describes (default: one process);
+     * {@code LaunchEnvironment.fromSystem()} reads what {@code --nproc} or a torchrun-style launcher set.
+     */
+    public TrainJob launch(LaunchEnvironment env) {
+        this.launch = env;
+        return this;
+    }
+
+    /**
+     * Runs everything and returns the content of eval.json (an empty map on the ranks other than
+     * 0). Holds the run directory's lock throughout. A failure other than a bad argument is thrown as
+     * a {@link JobFailedException} with a one-line cause; its stack trace is in DIR/run.log.
      */
     public Map<String, Object> run() throws IOException {
         RunData data = RunData.open(config, RunData.Need.TRAIN_AND_EVAL);
         RewardFunction reward = Rewards.create(config.reward(), data.builtin());
-        run.create();
-        try (RunLock lock = RunLock.acquire(run.root())) {
-            RunRecord.checkContinues(run.root(), config, mayChange, advice);
-            RunRecord.write(run.root(), config);
-            config.writeYaml(run.config());
-            torch.set_num_threads(config.threads());
+        try (Collectives world = Collectives.join(launch, config.dist())) {
             try {
-                return train(data, reward);
-            } catch (IllegalArgumentException e) {
-                throw e;
+                if (!world.isRankZero()) {
+                    boolean warmStartSaved = Files.isDirectory(run.warmStart());
+                    world.barrier("waiting for rank 0 to check the run directory " + run.root());
+                    return runRank(data, reward, world, warmStartSaved);
+                }
+                run.create();
+                try (RunLock lock = RunLock.acquire(run.root())) {
+                    RunRecord.checkContinues(run.root(), config, mayChange, advice);
+                    RunRecord.write(run.root(), config);
+                    config.writeYaml(run.config());
+                    boolean warmStartSaved = Files.isDirectory(run.warmStart());
+                    world.barrier("waiting for the other ranks to start");
+                    return runRank(data, reward, world, warmStartSaved);
+                }
             } catch (IOException | RuntimeException e) {
-                throw JobFailedException.recorded(run.log(), e);
+                world.reportFailure(e);
+                throw e;
             }
         }
     }
 
-    private Map<String, Object> train(RunData data, RewardFunction reward) throws IOException {
-        try (Policy policy = warmStart(config, data, run.warmStart(), showProgress)) {
-            EvalResult before = evaluate(policy, reward, data);
+    private Map<String, Object> runRank(RunData data, RewardFunction reward, Collectives world, boolean warmStartSaved)
+            throws IOException {
+        world.requireSame("whether " + run.warmStart() + " holds the warm start (every rank must see the same run directory: "
+                + "a shared file system for ranks on several machines)", warmStartSaved ? 1 : 0);
+        torch.set_num_threads(config.threads());
+        try {
+            return train(data, reward, world, warmStartSaved);
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RankLostException e) {
+            throw JobFailedException.recorded(run.log(), new IllegalStateException(e.getMessage()
+                    + "; continue the run from its last checkpoint with train --resume " + run.root(), e));
+        } catch (IOException | RuntimeException e) {
+            throw JobFailedException.recorded(run.log(), e);
+        }
+    }
+
+    private Map<String, Object> train(RunData data, RewardFunction reward, Collectives world, boolean warmStartSaved)
+            throws IOException {
+        boolean rankZero = world.isRankZero();
+        try (Policy policy = warmStart(config, data, run.warmStart(), warmStartSaved, showProgress && rankZero, world)) {
+            EvalResult before = rankZero ? evaluate(policy, reward, data) : null;
             Policy reference = config.loss().klEnabled() ? policy.frozenCopy() : null;
-            try (RlTrainer trainer = new RlTrainer(config.rl(), run, policy, reference, data.train(), reward)
-                    .showProgress(showProgress)) {
+            try (RlTrainer trainer = new RlTrainer(config.rl(), run, policy, reference, data.train(), reward, world)
+                    .showProgress(showProgress && rankZero)) {
                 trainer.run();
             } finally {
                 if (reference != null) reference.close();
             }
+            if (!rankZero) return Map.of();
             PolicyDirectory.save(policy, run.finalPolicy());
             EvalResult after = evaluate(policy, reward, data);
             Map<String, Object> report = evalReport(config, before, after);
@@ -121,7 +166,18 @@ public final class TrainJob {
      * Every problem is checked against it first.
      */
     static Policy warmStart(RunConfig config, RunData data, Path dir, boolean showProgress) throws IOException {
-        if (Files.isDirectory(dir)) {
+        return warmStart(config, data, dir, Files.isDirectory(dir), showProgress, Collectives.single());
+    }
+
+    /**
+     * {@link #warmStart(RunConfig, RunData, Path, boolean)} on every rank of {@code world}: SFT is
+     * trained together, and rank 0 saves the result.
+     *
+     * @param saved whether {@code dir} held the warm start when the ranks started (the same answer on every rank)
+     */
+    private static Policy warmStart(RunConfig config, RunData data, Path dir, boolean saved, boolean showProgress,
+                                    Collectives world) throws IOException {
+        if (saved) {
             Policy policy = Policies.load(dir, config.model());
             Policies.check(policy, data.toCheck());
             LOG.info("warm start: {} (saved in {})", policy.describe(), dir);
@@ -137,11 +193,14 @@ public final class TrainJob {
                             + "(task.teacher_miss_rate; answers, rewards and evaluation are exact)",
                             Math.round(100 * config.task().teacherMissRate()));
                 }
-                sft = new SftTrainer(policy, config.sft(), config.seed()).showProgress(showProgress).train(data.sft());
+                sft = new SftTrainer(policy, config.sft(), config.seed()).showProgress(showProgress).dataParallel(world)
+                        .train(data.sft());
             }
             SftResult result = sft;
-            PolicyDirectory.save(policy, dir, result == null ? null : d -> result.writeJson(d.resolve(RunDirectory.SFT_RESULT_FILE)));
-            LOG.info("warm start: {} saved in {}", policy.describe(), dir);
+            if (world.isRankZero()) {
+                PolicyDirectory.save(policy, dir, result == null ? null : d -> result.writeJson(d.resolve(RunDirectory.SFT_RESULT_FILE)));
+                LOG.info("warm start: {} saved in {}", policy.describe(), dir);
+            }
             return policy;
         } catch (IOException | RuntimeException e) {
             policy.close();

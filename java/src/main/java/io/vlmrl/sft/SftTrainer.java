@@ -3,6 +3,7 @@ package io.vlmrl.sft;
 import io.vlmrl.config.Schema;
 import io.vlmrl.data.Dataset;
 import io.vlmrl.data.Problem;
+import io.vlmrl.dist.Collectives;
 import io.vlmrl.optim.LearningRates;
 import io.vlmrl.optim.OptimizerStep;
 import io.vlmrl.policy.EncodedPrompt;
@@ -32,6 +33,11 @@ import java.util.Random;
  * <p>Each step draws {@code batch_size} problems uniformly (with replacement) from the data set
  * with a generator seeded by the run's seed; the run is reproducible. Every update goes through
  * {@link OptimizerStep}, as RL's do.
+ *
+ * <p><b>Data parallel</b> ({@link #dataParallel}): every rank draws the same batch, trains on its
+ * contiguous share of it and divides by the response tokens of the whole batch; the optimizer
+ * step sums the gradients over the ranks, so N ranks make the single-process update. The loss
+ * reported is the whole batch's.
  */
 public final class SftTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(SftTrainer.class);
@@ -40,6 +46,7 @@ public final class SftTrainer {
     private final SftConfig config;
     private final long seed;
     private boolean showProgress = true;
+    private Collectives world = Collectives.single();
 
     /**
      * @param seed draws the training problems; the same seed and policy give the same run
@@ -59,6 +66,15 @@ public final class SftTrainer {
         return this;
     }
 
+    /**
+     * Trains as one rank of {@code world} (every rank runs the same trainer on the same data);
+     * rank 0's weights are copied to the others first.
+     */
+    public SftTrainer dataParallel(Collectives world) {
+        this.world = world;
+        return this;
+    }
+
     /** Trains the policy in place and returns the loss curve. */
     public SftResult train(Dataset data) {
         if (data.size() < 1) {
@@ -69,8 +85,9 @@ public final class SftTrainer {
         long start = System.nanoTime();
         // The models have no dropout or batch norm, so train/eval mode is irrelevant and is not switched
         // (Module.train() also recurses into native children, which breaks for GC'd Java peers).
+        world.broadcastFromRankZero("copying rank 0's weights", policy.trainableParameters().values());
         try (OptimizerStep optimizer = new OptimizerStep(policy.trainableParameters(), config.lr(), config.weightDecay(),
-                0.9, 0.999, 1e-8, config.gradClip());
+                0.9, 0.999, 1e-8, config.gradClip(), world);
              ProgressBar bar = progressBar()) {
             for (int step = 0; step < config.steps(); step++) {
                 List<Problem> batch = new ArrayList<>(config.batchSize());
@@ -107,23 +124,39 @@ public final class SftTrainer {
      */
     public double loss(List<Problem> batch) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            return crossEntropy(batch).item_double();
+            return crossEntropy(batch, responseTokens(batch)).item_double();
         }
     }
 
-    /** One optimizer step; returns the loss before the update. */
+    /** One optimizer step on this rank's share of {@code batch}; returns the whole batch's loss before the update. */
     private double step(List<Problem> batch, OptimizerStep optimizer) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor loss = crossEntropy(batch);
-            loss.backward();
+            int first = (int) ((long) world.rank() * batch.size() / world.worldSize());
+            int end = (int) ((long) (world.rank() + 1) * batch.size() / world.worldSize());
+            List<Problem> mine = batch.subList(first, end);
+            double loss = 0;
+            if (!mine.isEmpty()) {
+                // Divided by the whole batch's tokens: the ranks' gradients then add up to the batch's.
+                Tensor local = crossEntropy(mine, responseTokens(batch));
+                local.backward();
+                loss = local.item_double();
+            }
             // The update zeroes the gradients: the next step, or a later optimizer (the RL
             // trainer's), must not add them to its own update.
             optimizer.apply();
-            return loss.item_double();
+            return world.distributed() ? world.sum("summing the SFT loss", new double[] {loss})[0] : loss;
         }
     }
 
-    private Tensor crossEntropy(List<Problem> batch) {
+    /** Response tokens of the batch's targets (the end token included): the loss's denominator. */
+    private long responseTokens(List<Problem> batch) {
+        long tokens = 0;
+        for (Problem p : batch) tokens += policy.encodeResponse(p.targetResponse()).length;
+        return tokens;
+    }
+
+    /** Σ of the response tokens' cross-entropy over {@code batch}, divided by {@code tokens}. */
+    private Tensor crossEntropy(List<Problem> batch, long tokens) {
         List<EncodedPrompt> prompts = new ArrayList<>(batch.size());
         List<int[]> responses = new ArrayList<>(batch.size());
         for (Problem p : batch) {
@@ -133,7 +166,7 @@ public final class SftTrainer {
         ResponseTargets targets = ResponseTargets.of(responses, policy.tokenizer().padId());
         Tensor logits = policy.responseLogits(prompts, targets.ids());
         Tensor logp = torch.log_softmax(logits, -1).gather(-1, targets.ids().unsqueeze(-1)).squeeze(-1);
-        return logp.mul(targets.mask()).sum().neg().div(targets.mask().sum());
+        return logp.mul(targets.mask()).sum().neg().div(new org.bytedeco.pytorch.Scalar((double) Math.max(1, tokens)));
     }
 
     private ProgressBar progressBar() {

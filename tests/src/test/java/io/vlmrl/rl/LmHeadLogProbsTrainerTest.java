@@ -76,7 +76,8 @@ class LmHeadLogProbsTrainerTest {
         try (BuiltinPolicy sampling = RlTrainerTest.tinyPolicy(c)) {
             Dataset train = new BuiltinTask(c.task()).dataset(Split.TRAIN, BuiltinTask.TRAIN_POOL);
             groups = new RolloutSampler(sampling, train, Rewards.create(c.reward(), true), c.rollout(), c.reward())
-                    .sample(new Random(1), 11);
+                    .sample(new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+                            new long[] {21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31});
         }
         int n = groups.stream().mapToInt(ScoredGroup::size).sum();
         float[] advantages = new float[n];
@@ -85,8 +86,8 @@ class LmHeadLogProbsTrainerTest {
 
         try (Side fused = new Side(c, on, groups, advantages); Side logits = new Side(c, off, groups, advantages);
              PointerScope scope = new PointerScope()) {
-            MiniBatchPlan plan = MiniBatchPlan.shuffled(n, c.optim().miniBatchSize(), c.optim().microBatchSize(),
-                    new Random(3));
+            MiniBatchPlan plan = GlobalRows.local(fused.batch).plan(c.optim().miniBatchSize(),
+                    c.optim().microBatchSize(), new Random(3));
             for (Side side : List.of(fused, logits)) {
                 side.updater.recordOldLogProbs(side.batch, plan);
                 side.updater.recordReferenceLogProbs(side.batch, plan);
@@ -101,7 +102,7 @@ class LmHeadLogProbsTrainerTest {
             for (Side side : List.of(fused, logits)) {
                 RolloutBatch b = side.batch;
                 Denominators d = new Denominators(b.validTokens(all), b.nonEmpty(all), all.length, b.maxLength());
-                AdvantageStats stats = PolicyUpdater.advantageStats(b);
+                AdvantageStats stats = GlobalRows.local(b).advantageStats();
                 PolicyLossMetrics sum = PolicyLossMetrics.empty();
                 for (int[] micro : mini) sum = sum.plus(side.updater.trainMicroBatch(b, micro, d, stats));
                 metrics[k++] = sum;
