@@ -40,7 +40,7 @@ public final class CompareCommand implements Callable<Integer> {
             description = "steps in the trailing mean of the sampled accuracy compared with --target (default: ${DEFAULT-VALUE})")
     int window;
 
-    @Option(names = "--seeds", split = ",", paramLabel = "S", description = "seeds, e.g. 7,8,9: each gets its own warm start and a run of every preset; the tables give means and 95% intervals (default: the configuration's seed)")
+    @Option(names = "--seeds", split = ",", paramLabel = "S", description = "seeds, e.g. 7,8,9: each gets its own warm start and a run of every preset; the tables give means and 95%% intervals (default: the configuration's seed)")
     List<Long> seeds;
 
     @Option(names = "--baseline", description = "preset the others are compared with, seed by seed (default: the first of --presets)")

@@ -47,7 +47,7 @@ public final class ResponseLogProbs {
         try (NoGradGuard noGrad = new NoGradGuard()) {
             if (kernels.usesFusedLmHead()) {
                 Tensor hidden = policy.responseHidden(prompts, responseIds);
-                Tensor weight = policy.lmHeadWeight();
+                Tensor weight = lmHeadWeight(policy, hidden);
                 LmHeadLogProbs lp = LmHeadLogProbs.forward(hidden, weight, responseIds, temperature, withEntropy,
                         chunkTokens(kernels, weight, responseIds.size(1)), NonFinitePolicy.ERROR);
                 return new Scores(lp.logp(), lp.entropy());
@@ -56,6 +56,17 @@ public final class ResponseLogProbs {
             LogProbs lp = LogProbs.compute(kernels.backend(), logits, responseIds, temperature, withEntropy);
             return new Scores(lp.logp(), lp.entropy());
         }
+    }
+
+    /**
+     * The policy's LM head in the dtype of its hidden states, as {@link Policy#responseLogits}
+     * multiplies them: a policy whose parameters are bfloat16 may return float32 hidden states
+     * (Qwen does), and then the product is float32 on a float32 copy of W (which joins autograd
+     * through the cast, so the parameter still gets its gradient).
+     */
+    public static Tensor lmHeadWeight(Policy policy, Tensor hidden) {
+        Tensor weight = policy.lmHeadWeight();
+        return weight.scalar_type() == hidden.scalar_type() ? weight : weight.to(hidden.scalar_type());
     }
 
     /**

@@ -189,7 +189,7 @@ public final class PolicyUpdater {
     /** One sweep over chunks of whole responses: log-probs, the chunk's loss, its backward. */
     private PolicyLossMetrics trainFusedLmHead(RolloutBatch.Slice s, Denominators denominators, AdvantageStats stats) {
         Tensor hidden = policy.responseHidden(s.prompts(), s.responseIds());
-        Tensor weight = policy.lmHeadWeight();
+        Tensor weight = ResponseLogProbs.lmHeadWeight(policy, hidden);
         long t = s.responseIds().size(1);
         long chunk = ResponseLogProbs.chunkTokens(kernels, weight, t);
         PolicyLossMetrics[] sum = {PolicyLossMetrics.empty()};

@@ -37,6 +37,21 @@ class MainTest {
     }
 
     @Test
+    void everyCommandsHelpIsPrintedWithoutFormatWarnings() {
+        // A bare '%' in an option's description makes picocli print a warning instead of the text.
+        for (String[] command : List.of(new String[] {"train"}, new String[] {"sft"}, new String[] {"eval"},
+                new String[] {"compare"}, new String[] {"config"}, new String[] {"task", "export"},
+                new String[] {"score"}, new String[] {"generate"})) {
+            String[] args = java.util.Arrays.copyOf(command, command.length + 1);
+            args[command.length] = "--help";
+            Cli.Result r = Cli.run(args);
+            assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.out().contains("Usage: vlmrl " + String.join(" ", command)), r.out());
+            assertTrue(!(r.out() + r.err()).contains("WARN"), String.join(" ", args) + ": " + r.out() + r.err());
+        }
+    }
+
+    @Test
     void badArgumentsAreNamed() throws Exception {
         String out = dir.resolve("run").toString();
         assertRefused("unknown config key 'optim.learningrate'", "train", "--out", out, "--set", "optim.learningrate=1");
