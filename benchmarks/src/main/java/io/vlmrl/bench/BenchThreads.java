@@ -1,5 +1,6 @@
 package io.vlmrl.bench;
 
+import io.vlmrl.kernels.ComputeThreads;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -35,7 +36,7 @@ public final class BenchThreads {
      */
     public static int configure() {
         int threads = count();
-        torch.set_num_threads(threads);
+        ComputeThreads.use(threads);
         String omp = System.getenv("OMP_NUM_THREADS");
         if (omp == null || !omp.trim().equals(Integer.toString(threads))) {
             throw new IllegalStateException("OMP_NUM_THREADS must equal " + PROPERTY + " = " + threads

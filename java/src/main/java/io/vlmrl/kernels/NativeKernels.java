@@ -23,7 +23,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  * ops on machines without a GPU or a CUDA installation; the {@code *_cuda} functions then
  * return {@link #VLMRL_ERR_CUDA}.
  */
-@Platform(include = {"vlmrl/common.h", "vlmrl/token_logprobs.h", "vlmrl/policy_loss.h", "vlmrl/net.h"},
+@Platform(include = {"vlmrl/common.h", "vlmrl/token_logprobs.h", "vlmrl/policy_loss.h", "vlmrl/net.h",
+        "vlmrl/threads.h"},
           link = "vlmrl_native")
 public final class NativeKernels {
     static {
@@ -91,6 +92,18 @@ public final class NativeKernels {
      * {@link #vlmrl_last_error()}.
      */
     public static native int vlmrl_tcp_listen(@Cast("const char*") String host, int port, int backlog);
+
+    // ---------------------------------------------------------------- threads.h
+
+    /**
+     * Sets the thread count of every OpenBLAS loaded in this process (LibTorch's matrix products);
+     * returns how many were set (0 without OpenBLAS), or -1 with the reason in
+     * {@link #vlmrl_last_error()}. Use {@link ComputeThreads#use}.
+     */
+    public static native int vlmrl_set_blas_threads(int threads);
+
+    /** The thread count of the first OpenBLAS loaded in this process, or 0 when none is loaded. */
+    public static native int vlmrl_blas_threads();
 
     // ---------------------------------------------------------------- token_logprobs.h
 

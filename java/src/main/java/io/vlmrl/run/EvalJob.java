@@ -1,5 +1,6 @@
 package io.vlmrl.run;
 
+import io.vlmrl.kernels.ComputeThreads;
 import io.vlmrl.eval.EvalResult;
 import io.vlmrl.eval.Evaluator;
 import io.vlmrl.policy.Policy;
@@ -25,7 +26,7 @@ public final class EvalJob {
         }
         RunData data = RunData.open(config, RunData.Need.EVAL);
         var reward = new GuardedReward(Rewards.create(config.reward(), data.builtin()), config.reward().onError());
-        torch.set_num_threads(config.threads());
+        ComputeThreads.use(config.threads());
         try (Policy policy = Policies.load(Path.of(config.model().path()), config.model())) {
             for (int i = 0; i < data.heldOut().size(); i++) policy.check(data.heldOut().get(i));
             EvalResult result = new Evaluator(policy, reward, config.eval()).evaluate(data.heldOut());

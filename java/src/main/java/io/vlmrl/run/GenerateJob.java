@@ -1,5 +1,6 @@
 package io.vlmrl.run;
 
+import io.vlmrl.kernels.ComputeThreads;
 import io.vlmrl.policy.EncodedPrompt;
 import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.Policy;
@@ -48,7 +49,7 @@ public final class GenerateJob {
             throw new IllegalArgumentException("--batch-size: expected >= 1, got " + batchSize);
         }
         List<PromptRecord> records = PromptRecords.read(data, false);
-        torch.set_num_threads(config.threads());
+        ComputeThreads.use(config.threads());
         int responses = 0;
         long tokens = 0;
         try (Policy policy = Policies.load(Path.of(config.model().path()), config.model());

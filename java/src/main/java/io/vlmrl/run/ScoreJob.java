@@ -1,5 +1,6 @@
 package io.vlmrl.run;
 
+import io.vlmrl.kernels.ComputeThreads;
 import io.vlmrl.policy.EncodedPrompt;
 import io.vlmrl.policy.Policy;
 import org.bytedeco.pytorch.global.torch;
@@ -40,7 +41,7 @@ public final class ScoreJob {
             throw new IllegalArgumentException("--batch-size: expected >= 1, got " + batchSize);
         }
         List<PromptRecord> records = PromptRecords.read(data, true);
-        torch.set_num_threads(config.threads());
+        ComputeThreads.use(config.threads());
         long tokens = 0;
         double sum = 0;
         try (Policy policy = Policies.load(Path.of(config.model().path()), config.model());

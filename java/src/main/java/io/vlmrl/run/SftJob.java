@@ -1,5 +1,6 @@
 package io.vlmrl.run;
 
+import io.vlmrl.kernels.ComputeThreads;
 import io.vlmrl.dist.Collectives;
 import io.vlmrl.dist.LaunchEnvironment;
 import io.vlmrl.policy.Policy;
@@ -63,7 +64,7 @@ public final class SftJob {
             throws IOException {
         if (env.rank() == 0) checkOutput(out, force);
         RunData data = RunData.open(config, RunData.Need.TRAIN);
-        torch.set_num_threads(config.threads());
+        ComputeThreads.use(config.threads());
         try (Collectives world = Collectives.join(env, config.dist())) {
             try (Policy policy = Policies.initial(config, data)) {
                 Policies.check(policy, data.toCheck());

@@ -1,5 +1,6 @@
 package io.vlmrl.run;
 
+import io.vlmrl.kernels.ComputeThreads;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vlmrl.dist.Collectives;
@@ -123,7 +124,7 @@ public final class TrainJob {
             throws IOException {
         world.requireSame("whether " + run.warmStart() + " holds the warm start (every rank must see the same run directory: "
                 + "a shared file system for ranks on several machines)", warmStartSaved ? 1 : 0);
-        torch.set_num_threads(config.threads());
+        ComputeThreads.use(config.threads());
         try {
             return train(data, reward, world, warmStartSaved);
         } catch (IllegalArgumentException e) {
