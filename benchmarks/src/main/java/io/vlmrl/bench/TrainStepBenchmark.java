@@ -36,9 +36,10 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * One RL training step of the built-in model through the trainer's own API
  * ({@link RlTrainer#step()}: rollout generation, rewards, advantages, K passes of updates),
- * with {@code kernels.backend=fused} against {@code kernels.backend=eager}. Both start from the same
- * untrained model and seeds, so they generate the same rollouts and differ only in how the
- * log-probs and the policy loss are computed.
+ * with {@code kernels.backend=fused} against {@code kernels.backend=eager}, and with
+ * {@code model.share_prompt_compute} on (one prefill per group, one vision pass per image) against
+ * off. All start from the same untrained model and seeds, so they generate the same rollouts and
+ * differ only in how the work is done.
  *
  * <p>Besides the time per step, the {@link StepTokens} counter reports the step's tokens
  * (generated plus trained, the trainer's own throughput count) as a secondary JMH metric,
@@ -62,6 +63,14 @@ public class TrainStepBenchmark {
      */
     @Param({"4"})
     public int promptsPerStep;
+
+    /** Responses per prompt (rollout.group_size, the trainer's default 8). */
+    @Param({"8"})
+    public int groupSize;
+
+    /** model.share_prompt_compute: a group's prompt prefilled and its image encoded once, or per response. */
+    @Param({"true", "false"})
+    public boolean sharePromptCompute;
 
     private Path runDir;
     private Policy policy;
@@ -89,6 +98,8 @@ public class TrainStepBenchmark {
                 "kernels.backend=" + kernels,
                 "threads=" + threads,
                 "rollout.prompts_per_step=" + promptsPerStep,
+                "rollout.group_size=" + groupSize,
+                "model.share_prompt_compute=" + sharePromptCompute,
                 "steps=1000000",
                 "checkpoint.every=0");
         policy = BuiltinPolicy.create(config.model(), WordTokenizer.fromWords(BuiltinTask.vocabulary()), 1234);

@@ -35,12 +35,26 @@ public final class BuiltinPolicy implements Policy {
     private final WordTokenizer tokenizer;
     private final ResponseGenerator generator;
     private final boolean freezeVision;
+    private final boolean sharePromptCompute;
 
     /**
+     * A policy that shares each prompt's compute among its responses ({@code model.share_prompt_compute}).
+     *
      * @param freezeVision keep the vision tower and merger fixed: they get no gradients and are
      *                     left out of {@link #trainableParameters()}
      */
     public BuiltinPolicy(VisionLanguageModel model, WordTokenizer tokenizer, boolean freezeVision) {
+        this(model, tokenizer, freezeVision, true);
+    }
+
+    /**
+     * @param sharePromptCompute true: the G samples of a prompt decode from one prefill of it, and in
+     *                           training each distinct prompt's image is encoded once per call and
+     *                           shared by its rows; false: both are repeated per response (the same
+     *                           results up to float rounding; for comparisons)
+     */
+    public BuiltinPolicy(VisionLanguageModel model, WordTokenizer tokenizer, boolean freezeVision,
+                         boolean sharePromptCompute) {
         if (model == null || tokenizer == null) throw new IllegalArgumentException("model and tokenizer must not be null");
         if (tokenizer.vocabSize() != model.config().vocabSize()) {
             throw new IllegalArgumentException("tokenizer: expected " + model.config().vocabSize()
@@ -50,6 +64,7 @@ public final class BuiltinPolicy implements Policy {
         this.tokenizer = tokenizer;
         this.generator = new ResponseGenerator(model);
         this.freezeVision = freezeVision;
+        this.sharePromptCompute = sharePromptCompute;
         if (freezeVision) {
             visionParameters().values().forEach(p -> p.requires_grad_(false));
         }
@@ -57,7 +72,8 @@ public final class BuiltinPolicy implements Policy {
 
     /** A fresh model of the {@code model.*} sizes for {@code tokenizer}'s vocabulary; the same seed gives the same weights. */
     public static BuiltinPolicy create(ModelConfig config, WordTokenizer tokenizer, long seed) {
-        return new BuiltinPolicy(new VisionLanguageModel(vlmConfig(config, tokenizer), seed), tokenizer, config.freezeVision());
+        return new BuiltinPolicy(new VisionLanguageModel(vlmConfig(config, tokenizer), seed), tokenizer, config.freezeVision(),
+                config.sharePromptCompute());
     }
 
     /** The full model configuration of the {@code model.*} keys, with {@code tokenizer}'s vocabulary and special ids. */
@@ -70,13 +86,18 @@ public final class BuiltinPolicy implements Policy {
                 .build();
     }
 
-    /** A policy saved by {@link #save} (a {@link Checkpoint} directory). */
+    /** A policy saved by {@link #save} (a {@link Checkpoint} directory), sharing prompt compute. */
     public static BuiltinPolicy load(Path dir, boolean freezeVision) throws IOException {
+        return load(dir, freezeVision, true);
+    }
+
+    /** A policy saved by {@link #save} (a {@link Checkpoint} directory). */
+    public static BuiltinPolicy load(Path dir, boolean freezeVision, boolean sharePromptCompute) throws IOException {
         Checkpoint.Loaded loaded = Checkpoint.load(dir);
         if (loaded.tokenizer() == null) {
             throw new CheckpointException(dir.resolve(Checkpoint.TOKENIZER_FILE), "missing (a policy needs its tokenizer)");
         }
-        return new BuiltinPolicy(loaded.model(), loaded.tokenizer(), freezeVision);
+        return new BuiltinPolicy(loaded.model(), loaded.tokenizer(), freezeVision, sharePromptCompute);
     }
 
     /** Whether {@code dir} holds a built-in model checkpoint. */
@@ -162,11 +183,17 @@ public final class BuiltinPolicy implements Policy {
     private GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
                                         SplittableRandom[] streams) {
         if (samplesPerPrompt < 1) throw new IllegalArgumentException("samplesPerPrompt: expected >= 1, got " + samplesPerPrompt);
-        List<EncodedPrompt> rows = new ArrayList<>(prompts.size() * samplesPerPrompt);
-        for (EncodedPrompt p : prompts) rows.addAll(Collections.nCopies(samplesPerPrompt, p));
         try (PointerScope scope = new PointerScope()) {
-            Inputs in = inputs(rows);
-            GenerationResult r = generator.generate(in.pixels, in.ids, null, sampling, streams);
+            GenerationResult r;
+            if (sharePromptCompute) {
+                Inputs in = inputs(prompts, false);
+                r = generator.generate(in.pixels, in.ids, null, sampling, streams, samplesPerPrompt);
+            } else {
+                List<EncodedPrompt> rows = new ArrayList<>(prompts.size() * samplesPerPrompt);
+                for (EncodedPrompt p : prompts) rows.addAll(Collections.nCopies(samplesPerPrompt, p));
+                Inputs in = inputs(rows, false);
+                r = generator.generate(in.pixels, in.ids, null, sampling, streams);
+            }
             // Only the Java arrays of the result are kept; its tensors are freed with the scope.
             return new GeneratedResponses(r.tokens(), r.tokenLogProbs(), r.truncated());
         }
@@ -174,14 +201,13 @@ public final class BuiltinPolicy implements Policy {
 
     @Override
     public Tensor responseHidden(List<EncodedPrompt> prompts, Tensor responseIds) {
-        Inputs in = inputs(prompts);
-        return model.responseHidden(in.pixels, in.ids, null, responseIds);
+        Inputs in = inputs(prompts, sharePromptCompute);
+        return model.responseHidden(in.pixels, in.ids, null, responseIds, in.imageOfRow);
     }
 
     @Override
     public Tensor responseLogits(List<EncodedPrompt> prompts, Tensor responseIds) {
-        Inputs in = inputs(prompts);
-        return model.responseLogits(in.pixels, in.ids, null, responseIds);
+        return model.logits(responseHidden(prompts, responseIds));
     }
 
     @Override
@@ -206,7 +232,7 @@ public final class BuiltinPolicy implements Policy {
 
     @Override
     public BuiltinPolicy frozenCopy() {
-        return new BuiltinPolicy(model.copy().freeze(), tokenizer, freezeVision);
+        return new BuiltinPolicy(model.copy().freeze(), tokenizer, freezeVision, sharePromptCompute);
     }
 
     @Override
@@ -230,25 +256,43 @@ public final class BuiltinPolicy implements Policy {
     }
 
     /** Pixels [N, 3, H, W] and left-padded prompt ids [N, P] of the rows' prompts . */
-    private record Inputs(Tensor pixels, Tensor ids) {}
+    /**
+     * @param imageOfRow null: image r is row r's; otherwise row r shows image imageOfRow[r]
+     */
+    private record Inputs(Tensor pixels, Tensor ids, long[] imageOfRow) {}
 
-    private Inputs inputs(List<EncodedPrompt> rows) {
+    /**
+     * Left-padded prompt ids [N, P] of the rows and their images: one per row, or with
+     * {@code distinctImages} one per distinct prompt object (a group's rows share one).
+     */
+    private Inputs inputs(List<EncodedPrompt> rows, boolean distinctImages) {
         if (rows.isEmpty()) throw new IllegalArgumentException("prompts: expected at least one row, got 0");
         int maxLen = 0;
         for (EncodedPrompt p : rows) maxLen = Math.max(maxLen, cast(p).ids().length);
         int n = rows.size();
         long[] ids = new long[n * maxLen];
         Arrays.fill(ids, tokenizer.padId());
-        int plane = cast(rows.get(0)).pixels().length;
-        float[] pixels = new float[n * plane];
+        long[] imageOfRow = new long[n];
+        List<BuiltinPrompt> images = new ArrayList<>();
+        Map<BuiltinPrompt, Integer> imageOf = new java.util.IdentityHashMap<>();
         for (int r = 0; r < n; r++) {
             BuiltinPrompt p = cast(rows.get(r));
             int offset = r * maxLen + (maxLen - p.ids().length); // left padding
             for (int i = 0; i < p.ids().length; i++) ids[offset + i] = p.ids()[i];
-            System.arraycopy(p.pixels(), 0, pixels, r * plane, plane);
+            Integer image = distinctImages ? imageOf.get(p) : null;
+            if (image == null) {
+                image = images.size();
+                images.add(p);
+                if (distinctImages) imageOf.put(p, image);
+            }
+            imageOfRow[r] = image;
         }
+        int plane = images.get(0).pixels().length;
+        float[] pixels = new float[images.size() * plane];
+        for (int i = 0; i < images.size(); i++) System.arraycopy(images.get(i).pixels(), 0, pixels, i * plane, plane);
         int side = model.config().imageSize();
-        return new Inputs(Tensor.create(pixels, n, 3, side, side), torch.tensor(ids).view(n, maxLen));
+        return new Inputs(Tensor.create(pixels, images.size(), 3, side, side), torch.tensor(ids).view(n, maxLen),
+                distinctImages ? imageOfRow : null);
     }
 
     private static BuiltinPrompt cast(EncodedPrompt p) {

@@ -1,6 +1,7 @@
 package io.vlmrl.model;
 
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -26,6 +27,26 @@ final class KvCache {
             keys[i] = torch.zeros(new long[] {batch, config.numKvHeads(), capacity, config.headDim()}, options);
             values[i] = torch.zeros(new long[] {batch, config.numKvHeads(), capacity, config.headDim()}, options);
         }
+    }
+
+    private KvCache(Tensor[] keys, Tensor[] values, int capacity, int length) {
+        this.keys = keys;
+        this.values = values;
+        this.capacity = capacity;
+        this.length = length;
+    }
+
+    /**
+     * A cache of {@code rows} x this one's rows, row i repeated {@code rows} times in a row (the
+     * G samples of a prompt decode from one prefill); same capacity and length.
+     */
+    KvCache repeatRows(int rows) {
+        Tensor[] k = new Tensor[keys.length], v = new Tensor[values.length];
+        for (int i = 0; i < keys.length; i++) {
+            k[i] = keys[i].repeat_interleave(rows, new LongOptional(0), new LongOptional());
+            v[i] = values[i].repeat_interleave(rows, new LongOptional(0), new LongOptional());
+        }
+        return new KvCache(k, v, capacity, length);
     }
 
     /** Number of positions written (and advanced past) so far. */

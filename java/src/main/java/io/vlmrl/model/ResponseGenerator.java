@@ -52,6 +52,18 @@ public final class ResponseGenerator {
      */
     public GenerationResult generate(Tensor pixels, Tensor promptIds, Tensor promptMask, SamplingConfig sampling,
                                      SplittableRandom[] streams) {
+        return generate(pixels, promptIds, promptMask, sampling, streams, 1);
+    }
+
+    /**
+     * Samples {@code rowsPerPrompt} responses per prompt from one prefill of each prompt (its image
+     * encoded and its tokens run once, the cache then repeated): rows p·G .. p·G + G - 1 of the
+     * result are prompt p's, row r drawing from {@code streams[r]}. The same samples as repeating
+     * each prompt G times in the input.
+     */
+    public GenerationResult generate(Tensor pixels, Tensor promptIds, Tensor promptMask, SamplingConfig sampling,
+                                     SplittableRandom[] streams, int rowsPerPrompt) {
+        if (rowsPerPrompt < 1) throw new IllegalArgumentException("rowsPerPrompt: expected >= 1, got " + rowsPerPrompt);
         VlmConfig config = model.config();
         LanguageModel lm = model.languageModel();
         Device device = model.device();
@@ -63,17 +75,28 @@ public final class ResponseGenerator {
         boolean[] finished;
         try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             VisionLanguageModel.Prompt prompt = model.embedPrompt(pixels, promptIds, promptMask);
-            b = (int) prompt.embeds().size(0);
+            int prompts = (int) prompt.embeds().size(0);
+            int g = rowsPerPrompt;
+            b = prompts * g;
             int promptLength = (int) prompt.length();
             int capacity = promptLength + maxNew - 1;
             if (promptLength + maxNew > config.maxSeqLen()) {
                 throw new IllegalArgumentException("prompt length " + promptLength + " (with image tokens) + maxNewTokens "
                         + maxNew + " must be <= maxSeqLen " + config.maxSeqLen());
             }
-            KvCache cache = new KvCache(config, b, capacity, device);
-            Tensor keyValid = torch.zeros(b, capacity).to(device, torch.ScalarType.Bool);
+            // Prefill: each prompt once, then its cache, key mask and last hidden state repeated G times.
+            KvCache cache = new KvCache(config, prompts, capacity, device);
+            Tensor keyValid = torch.zeros(prompts, capacity).to(device, torch.ScalarType.Bool);
             keyValid.narrow(1, 0, promptLength).copy_(prompt.valid());
-            long[] realPromptTokens = prompt.validCounts();
+            Tensor prefillHidden = lm.forward(prompt.embeds(), VisionLanguageModel.positionsOf(prompt.valid()),
+                    VisionLanguageModel.causalMask(prompt.valid()), cache).select(1, promptLength - 1);
+            long[] realPromptTokens = new long[b];
+            for (int r = 0; r < b; r++) realPromptTokens[r] = prompt.validCounts()[r / g];
+            if (g > 1) {
+                cache = cache.repeatRows(g);
+                keyValid = keyValid.repeat_interleave(g, new LongOptional(0), new LongOptional());
+                prefillHidden = prefillHidden.repeat_interleave(g, new LongOptional(0), new LongOptional());
+            }
 
             SplittableRandom[] random = streams == null ? SamplingStreams.of(sampling.seed(), b) : streams;
             if (random.length != b) {
@@ -88,8 +111,7 @@ public final class ResponseGenerator {
                 try (PointerScope stepScope = new PointerScope()) {
                     Tensor hidden;
                     if (step == 0) {
-                        hidden = lm.forward(prompt.embeds(), VisionLanguageModel.positionsOf(prompt.valid()),
-                                VisionLanguageModel.causalMask(prompt.valid()), cache).select(1, promptLength - 1);
+                        hidden = prefillHidden;
                     } else {
                         int at = cache.length();
                         long[] ids = new long[b];

@@ -104,12 +104,24 @@ public final class VisionLanguageModel extends Module {
      * The last response token is never fed in (nothing is predicted from it).
      */
     public Tensor responseHidden(Tensor pixels, Tensor promptIds, Tensor promptMask, Tensor responseIds) {
+        return responseHidden(pixels, promptIds, promptMask, responseIds, null);
+    }
+
+    /**
+     * {@link #responseHidden(Tensor, Tensor, Tensor, Tensor)} with row i's image
+     * {@code pixels[imageOfRow[i]]}: the vision tower runs once per distinct image, and its tokens
+     * are shared by the rows that show it (their gradients add up, as with one pass per row).
+     *
+     * @param imageOfRow [B] indices into {@code pixels} [I, C, H, W], or null for one image per row
+     */
+    public Tensor responseHidden(Tensor pixels, Tensor promptIds, Tensor promptMask, Tensor responseIds,
+                                 long[] imageOfRow) {
         Tensors.requireDims("responseIds", responseIds, 2, "[B, T]");
         long t = responseIds.size(1);
         if (t < 1) {
             throw new IllegalArgumentException("responseIds must have at least one token per row, got T = " + t);
         }
-        Prompt prompt = embedPrompt(pixels, promptIds, promptMask);
+        Prompt prompt = embedPrompt(pixels, promptIds, promptMask, imageOfRow);
         long b = prompt.embeds().size(0);
         if (responseIds.size(0) != b) {
             throw new IllegalArgumentException("responseIds must have B = " + b + " rows (as promptIds), got " + responseIds.size(0));
@@ -136,6 +148,11 @@ public final class VisionLanguageModel extends Module {
 
     /** Embeds the prompt text and splices each row's image tokens in place of its placeholder. */
     Prompt embedPrompt(Tensor pixels, Tensor promptIds, Tensor promptMask) {
+        return embedPrompt(pixels, promptIds, promptMask, null);
+    }
+
+    /** {@link #embedPrompt(Tensor, Tensor, Tensor)} with row i showing {@code pixels[imageOfRow[i]]} (null: image i). */
+    Prompt embedPrompt(Tensor pixels, Tensor promptIds, Tensor promptMask, long[] imageOfRow) {
         Tensors.requireDims("promptIds", promptIds, 2, "[B, P]");
         int b = (int) promptIds.size(0), p = (int) promptIds.size(1);
         if (b < 1 || p < 1) {
@@ -160,14 +177,27 @@ public final class VisionLanguageModel extends Module {
             }
         }
         int imageTokens = pixels == null ? 0 : config.numImageTokens();
-        if (pixels != null && pixels.dim() >= 1 && pixels.size(0) != b) {
+        if (imageOfRow != null) {
+            if (imageOfRow.length != b) {
+                throw new IllegalArgumentException("imageOfRow: expected one index per prompt (" + b + "), got " + imageOfRow.length);
+            }
+            long images = pixels == null ? 0 : pixels.size(0);
+            for (int i = 0; i < b; i++) {
+                if (imageOfRow[i] < 0 || imageOfRow[i] >= images) {
+                    throw new IllegalArgumentException("imageOfRow[" + i + "]: expected an index in [0, " + images
+                            + ") (the images in pixels), got " + imageOfRow[i]);
+                }
+            }
+        } else if (pixels != null && pixels.dim() >= 1 && pixels.size(0) != b) {
             throw new IllegalArgumentException("pixels must have B = " + b + " images (one per prompt), got " + pixels.size(0));
         }
         PromptLayout layout = PromptLayout.of(ids, mask, b, p, imageTokens, config.imageTokenId(), config.vocabSize());
         Tensor idsOnDevice = promptIds.to(device, torch.ScalarType.Long);
         Tensor table = language.embed(idsOnDevice).reshape(-1, config.hiddenSize());
         if (pixels != null) {
-            Tensor images = encodeImages(pixels.to(device, torch.ScalarType.Float)).reshape(-1, config.hiddenSize());
+            Tensor encoded = encodeImages(pixels.to(device, torch.ScalarType.Float));
+            if (imageOfRow != null) encoded = encoded.index_select(0, Tensors.longs(imageOfRow, device, b));
+            Tensor images = encoded.reshape(-1, config.hiddenSize());
             table = torch.cat(new TensorVector(table, images), 0);
         }
         Tensor sources = Tensors.longs(layout.sources(), device, layout.sources().length);

@@ -57,9 +57,14 @@ public final class Policies {
                 throw new IllegalArgumentException("config key 'model.dtype': expected float32 for the built-in model in '" + dir
                         + "' (bfloat16 applies to Hugging Face models), got " + model.dtype().configName());
             }
-            return BuiltinPolicy.load(dir, model.freezeVision());
+            return BuiltinPolicy.load(dir, model.freezeVision(), model.sharePromptCompute());
         }
         if (QwenPolicy.isModelDir(dir)) {
+            if (!model.sharePromptCompute()) {
+                throw new IllegalArgumentException("config key 'model.share_prompt_compute': expected true for the Hugging Face "
+                        + "model in '" + dir + "' (its generator always decodes a group from one prefill and its training "
+                        + "forward always encodes each image once), got false");
+            }
             return QwenPolicy.load(dir, new QwenPolicy.Options(model.freezeVision(), model.dtype(), model.saveDtype(),
                     model.saveShardBytes()));
         }

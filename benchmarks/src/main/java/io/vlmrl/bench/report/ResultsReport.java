@@ -267,19 +267,32 @@ public final class ResultsReport {
             return;
         }
         out.append("### One RL training step of the built-in model (RlTrainer.step)\n\n");
-        out.append("| preset | prompts/step | fused ms/step | eager ms/step | speed-up | fused tokens/s | eager tokens/s |\n");
-        out.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.append("| preset | prompts x G | fused, shared ms/step | fused, repeated ms/step | prompt sharing: tokens/s shared / repeated "
+                + "| fused tokens/s shared | eager, shared ms/step | fused / eager speed-up |\n");
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, String> p : cases) {
+            if ("false".equals(p.get("sharePromptCompute"))) continue; // the row of its shared twin
+            Map<String, String> repeatedParams = new LinkedHashMap<>(p);
+            repeatedParams.put("sharePromptCompute", "false");
             Optional<JmhResult> fused = result("TrainStepBenchmark", "fused", p);
+            Optional<JmhResult> repeated = result("TrainStepBenchmark", "fused", repeatedParams);
             Optional<JmhResult> eager = result("TrainStepBenchmark", "eager", p);
             double fusedSeconds = fused.map(r -> r.secondsPerOp).orElse(Double.NaN);
+            double repeatedSeconds = repeated.map(r -> r.secondsPerOp).orElse(Double.NaN);
             double eagerSeconds = eager.map(r -> r.secondsPerOp).orElse(Double.NaN);
-            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |\n",
-                    p.get("preset"), p.get("promptsPerStep"), ms(fusedSeconds), ms(eagerSeconds),
-                    ratio(eagerSeconds / fusedSeconds), tokensPerSecond(fused), tokensPerSecond(eager)));
+            double sharing = tokensPerSecondValue(fused) / tokensPerSecondValue(repeated);
+            out.append(String.format(Locale.ROOT, "| %s | %s x %s | %s | %s | %s | %s | %s | %s |\n",
+                    p.get("preset"), p.get("promptsPerStep"), p.get("groupSize"), ms(fusedSeconds), ms(repeatedSeconds),
+                    ratio(sharing), tokensPerSecond(fused), ms(eagerSeconds), ratio(eagerSeconds / fusedSeconds)));
         }
         out.append("\nA step is rollout generation + rewards + advantages + K update passes; tokens are the trainer's "
-                + "own count (generated + trained). Only the update passes differ between the two.\n\n");
+                + "own count (generated + trained). shared: model.share_prompt_compute=true (a group decodes from one "
+                + "prefill of its prompt; training encodes each image once per micro-batch); repeated: both per "
+                + "response. fused / eager: kernels.backend, only the update passes differ. Target: sharing >= 1.5x at G = 8.\n\n");
+    }
+
+    private static double tokensPerSecondValue(Optional<JmhResult> result) {
+        return result.map(r -> r.secondaryPerSecond.get("tokens")).orElse(Double.NaN);
     }
 
     private static String tokensPerSecond(Optional<JmhResult> result) {
