@@ -1,5 +1,6 @@
 package io.vlmrl.optim;
 
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.InputArchive;
@@ -87,9 +88,33 @@ public final class OptimizerStep implements AutoCloseable {
     private static AdamWOptions options(double lr, double weightDecay, double beta1, double beta2, double eps) {
         AdamWOptions options = new AdamWOptions(lr);
         options.weight_decay().put(weightDecay);
-        options.betas().put(0, beta1).put(1, beta2);
+        setBetas(options, beta1, beta2);
         options.eps().put(eps);
         return options;
+    }
+
+    /**
+     * Index of beta1 in the memory of {@code AdamWOptions.betas()}, a {@code std::tuple<double, double>}
+     * that JavaCPP maps as two doubles: libstdc++ lays a tuple's elements out in reverse order
+     * (beta2 first), another C++ library need not. Found from LibTorch's own defaults (0.9, 0.999),
+     * not assumed: writing (beta1, beta2) in declaration order swapped them, and every update ran
+     * with beta1 = 0.999 and beta2 = 0.9.
+     */
+    private static final int BETA1_INDEX = beta1Index();
+
+    private static int beta1Index() {
+        try (AdamWOptions defaults = new AdamWOptions(1e-3)) {
+            DoublePointer betas = defaults.betas();
+            if (betas.get(0) == 0.9 && betas.get(1) == 0.999) return 0;
+            if (betas.get(1) == 0.9 && betas.get(0) == 0.999) return 1;
+            throw new IllegalStateException("AdamWOptions.betas(): expected LibTorch's defaults 0.9 and 0.999 in some order, got "
+                    + betas.get(0) + " and " + betas.get(1));
+        }
+    }
+
+    /** Sets AdamW's (beta1, beta2) whatever the tuple's memory layout. */
+    static void setBetas(AdamWOptions options, double beta1, double beta2) {
+        options.betas().put(BETA1_INDEX, beta1).put(1 - BETA1_INDEX, beta2);
     }
 
     /**

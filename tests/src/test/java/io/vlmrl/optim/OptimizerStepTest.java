@@ -14,6 +14,50 @@ import org.junit.jupiter.api.Test;
 
 class OptimizerStepTest {
 
+    /**
+     * Three updates of a matrix (decayed) and a vector (not decayed) against AdamW written out in
+     * double precision, with beta1 != beta2 chosen so that swapping them changes every update after
+     * the first (the first is sign-like whatever the betas).
+     */
+    @Test
+    void updatesAreAdamWWithTheGivenBetas() {
+        double lr = 0.01, wd = 0.1, b1 = 0.8, b2 = 0.95, eps = 1e-8;
+        double[][] grads = {{0.5, -1.0, 0.25, 2.0}, {-0.3, 0.7, 1.5, -0.2}, {0.9, 0.1, -0.6, 0.4}};
+        Tensor matrix = torch.tensor(new float[] {1f, -2f, 0.5f, 3f}).view(2, 2).requires_grad_(true);
+        Tensor vector = torch.tensor(new float[] {1f, -2f, 0.5f, 3f}).requires_grad_(true);
+        Map<String, Tensor> params = new java.util.LinkedHashMap<>();
+        params.put("matrix", matrix);
+        params.put("vector", vector);
+        double[] pm = {1, -2, 0.5, 3}, pv = {1, -2, 0.5, 3};
+        double[] mm = new double[4], vm = new double[4], mv = new double[4], vv = new double[4];
+        try (OptimizerStep step = new OptimizerStep(params, lr, wd, b1, b2, eps, 0.0)) {
+            for (int t = 1; t <= grads.length; t++) {
+                float[] g = new float[4];
+                for (int i = 0; i < 4; i++) g[i] = (float) grads[t - 1][i];
+                // d/dp of sum(p * g) is g: the gradients of this update.
+                matrix.mul(torch.tensor(g).view(2, 2)).sum().add(vector.mul(torch.tensor(g)).sum()).backward();
+                step.apply();
+                for (int i = 0; i < 4; i++) {
+                    double gi = grads[t - 1][i];
+                    pm[i] -= lr * wd * pm[i]; // decoupled weight decay, matrices only
+                    mm[i] = b1 * mm[i] + (1 - b1) * gi;
+                    vm[i] = b2 * vm[i] + (1 - b2) * gi * gi;
+                    pm[i] -= lr * (mm[i] / (1 - Math.pow(b1, t))) / (Math.sqrt(vm[i] / (1 - Math.pow(b2, t))) + eps);
+                    mv[i] = b1 * mv[i] + (1 - b1) * gi;
+                    vv[i] = b2 * vv[i] + (1 - b2) * gi * gi;
+                    pv[i] -= lr * (mv[i] / (1 - Math.pow(b1, t))) / (Math.sqrt(vv[i] / (1 - Math.pow(b2, t))) + eps);
+                }
+                float[] gotM = new float[4], gotV = new float[4];
+                matrix.contiguous().data_ptr_float().get(gotM);
+                vector.contiguous().data_ptr_float().get(gotV);
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(pm[i], gotM[i], 1e-6, "matrix[" + i + "] after update " + t);
+                    assertEquals(pv[i], gotV[i], 1e-6, "vector[" + i + "] after update " + t);
+                }
+            }
+        }
+    }
+
     @Test
     void gradientsLeftByEarlierWorkAreNotApplied() {
         VisionLanguageModel model = TinyModels.model(TinyModels.tokenizer(), 5);
