@@ -68,6 +68,13 @@ public class TrainStepBenchmark {
     @Param({"8"})
     public int groupSize;
 
+    /**
+     * Image side in pixels (model.image_size = task.image_size; 12-pixel patches, so 48 gives 16
+     * image tokens and 144 gives 144): the larger the image, the larger the prompt's share of a step.
+     */
+    @Param({"48"})
+    public int imageSize;
+
     /** model.share_prompt_compute: a group's prompt prefilled and its image encoded once, or per response. */
     @Param({"true", "false"})
     public boolean sharePromptCompute;
@@ -100,6 +107,8 @@ public class TrainStepBenchmark {
                 "rollout.prompts_per_step=" + promptsPerStep,
                 "rollout.group_size=" + groupSize,
                 "model.share_prompt_compute=" + sharePromptCompute,
+                "model.image_size=" + imageSize,
+                "task.image_size=" + imageSize,
                 "steps=1000000",
                 "checkpoint.every=0");
         policy = BuiltinPolicy.create(config.model(), WordTokenizer.fromWords(BuiltinTask.vocabulary()), 1234);

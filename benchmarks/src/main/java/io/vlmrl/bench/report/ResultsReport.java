@@ -267,9 +267,9 @@ public final class ResultsReport {
             return;
         }
         out.append("### One RL training step of the built-in model (RlTrainer.step)\n\n");
-        out.append("| preset | prompts x G | fused, shared ms/step | fused, repeated ms/step | prompt sharing: tokens/s shared / repeated "
+        out.append("| preset | prompts x G | image | fused, shared ms/step | fused, repeated ms/step | prompt sharing: tokens/s shared / repeated "
                 + "| fused tokens/s shared | eager, shared ms/step | fused / eager speed-up |\n");
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, String> p : cases) {
             if ("false".equals(p.get("sharePromptCompute"))) continue; // the row of its shared twin
             Map<String, String> repeatedParams = new LinkedHashMap<>(p);
@@ -281,8 +281,8 @@ public final class ResultsReport {
             double repeatedSeconds = repeated.map(r -> r.secondsPerOp).orElse(Double.NaN);
             double eagerSeconds = eager.map(r -> r.secondsPerOp).orElse(Double.NaN);
             double sharing = tokensPerSecondValue(fused) / tokensPerSecondValue(repeated);
-            out.append(String.format(Locale.ROOT, "| %s | %s x %s | %s | %s | %s | %s | %s | %s |\n",
-                    p.get("preset"), p.get("promptsPerStep"), p.get("groupSize"), ms(fusedSeconds), ms(repeatedSeconds),
+            out.append(String.format(Locale.ROOT, "| %s | %s x %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    p.get("preset"), p.get("promptsPerStep"), p.get("groupSize"), p.get("imageSize"), ms(fusedSeconds), ms(repeatedSeconds),
                     ratio(sharing), tokensPerSecond(fused), ms(eagerSeconds), ratio(eagerSeconds / fusedSeconds)));
         }
         out.append("\nA step is rollout generation + rewards + advantages + K update passes; tokens are the trainer's "
