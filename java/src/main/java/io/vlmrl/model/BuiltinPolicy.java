@@ -173,11 +173,7 @@ public final class BuiltinPolicy implements Policy {
     @Override
     public GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
                                        long[] promptSeeds) {
-        if (promptSeeds.length != prompts.size()) {
-            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts.size() + "), got "
-                    + promptSeeds.length);
-        }
-        return generate(prompts, samplesPerPrompt, sampling, SamplingStreams.perPrompt(promptSeeds, Math.max(samplesPerPrompt, 0)));
+        return generate(prompts, samplesPerPrompt, sampling, SamplingStreams.perPrompt(promptSeeds, prompts.size(), samplesPerPrompt));
     }
 
     private GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,

@@ -69,10 +69,7 @@ public interface Policy extends AutoCloseable {
      */
     default GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
                                         long[] promptSeeds) {
-        if (promptSeeds.length != prompts.size()) {
-            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts.size() + "), got "
-                    + promptSeeds.length);
-        }
+        SamplingStreams.requireOnePerPrompt(promptSeeds, prompts.size());
         int rows = prompts.size() * samplesPerPrompt;
         int[][] tokens = new int[rows][];
         float[][] logProbs = new float[rows][];

@@ -25,11 +25,29 @@ public final class SamplingStreams {
      * {@code promptSeeds[p]}, so batching prompts together changes none of their samples.
      */
     public static SplittableRandom[] perPrompt(long[] promptSeeds, int samplesPerPrompt) {
+        return perPrompt(promptSeeds, promptSeeds.length, samplesPerPrompt);
+    }
+
+    /**
+     * {@link #perPrompt(long[], int)} for a call with {@code prompts} prompts, refusing a seed
+     * array of another length (a negative sample count gives no streams; the caller refuses it).
+     */
+    public static SplittableRandom[] perPrompt(long[] promptSeeds, int prompts, int samplesPerPrompt) {
+        requireOnePerPrompt(promptSeeds, prompts);
+        samplesPerPrompt = Math.max(samplesPerPrompt, 0);
         SplittableRandom[] random = new SplittableRandom[promptSeeds.length * samplesPerPrompt];
         for (int p = 0; p < promptSeeds.length; p++) {
             SplittableRandom[] mine = of(promptSeeds[p], samplesPerPrompt);
             System.arraycopy(mine, 0, random, p * samplesPerPrompt, samplesPerPrompt);
         }
         return random;
+    }
+
+    /** Refuses {@code promptSeeds} unless it holds one seed per prompt. */
+    public static void requireOnePerPrompt(long[] promptSeeds, int prompts) {
+        if (promptSeeds.length != prompts) {
+            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts + "), got "
+                    + promptSeeds.length);
+        }
     }
 }

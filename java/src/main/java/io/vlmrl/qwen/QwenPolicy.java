@@ -308,16 +308,12 @@ public final class QwenPolicy implements Policy {
     @Override
     public GeneratedResponses generate(List<EncodedPrompt> prompts, int samplesPerPrompt, SamplingConfig sampling,
                                        long[] promptSeeds) {
-        if (promptSeeds.length != prompts.size()) {
-            throw new IllegalArgumentException("promptSeeds: expected one per prompt (" + prompts.size() + "), got "
-                    + promptSeeds.length);
-        }
         List<QwenPrompt> rows = new ArrayList<>(prompts.size());
         for (EncodedPrompt p : prompts) {
             rows.add(qwenPrompt(p));
         }
         return generator.generate(rows, samplesPerPrompt, sampling, stopIds,
-                SamplingStreams.perPrompt(promptSeeds, Math.max(samplesPerPrompt, 0)));
+                SamplingStreams.perPrompt(promptSeeds, prompts.size(), samplesPerPrompt));
     }
 
     /** Final hidden states [B, T, D], float32; see the class comment for the layout. */
