@@ -1,11 +1,6 @@
 package io.vlmrl.bench;
 
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Process CPU time per call of one benchmark case, as a CSV line for the report, next to JMH's
@@ -36,24 +31,6 @@ public final class CpuTimeLog {
 
     public static synchronized void record(String benchmark, String params, double cpuNanosPerOp) {
         String line = benchmark + "," + params + "," + Math.round(cpuNanosPerOp);
-        String file = System.getProperty(PROPERTY);
-        if (file == null || file.isBlank()) {
-            System.out.println("[cpu-time] " + line);
-            return;
-        }
-        try {
-            Path path = Path.of(file);
-            if (path.getParent() != null) {
-                Files.createDirectories(path.getParent());
-            }
-            if (!Files.exists(path)) {
-                Files.writeString(path, HEADER + System.lineSeparator(), StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            }
-            Files.writeString(path, line + System.lineSeparator(), StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot append to " + file + ": " + e.getMessage(), e);
-        }
+        CsvSideLog.append(PROPERTY, HEADER, "cpu-time", line);
     }
 }

@@ -1,10 +1,5 @@
 package io.vlmrl.bench;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Records the peak extra memory of one benchmark case as a CSV line, for the report.
@@ -25,24 +20,6 @@ public final class PeakMemoryLog {
 
     public static synchronized void record(String benchmark, String params, long extraBytes, long referenceBytes) {
         String line = benchmark + "," + params + "," + extraBytes + "," + referenceBytes;
-        String file = System.getProperty(PROPERTY);
-        if (file == null || file.isBlank()) {
-            System.out.println("[peak-memory] " + line);
-            return;
-        }
-        try {
-            Path path = Path.of(file);
-            if (path.getParent() != null) {
-                Files.createDirectories(path.getParent());
-            }
-            if (!Files.exists(path)) {
-                Files.writeString(path, HEADER + System.lineSeparator(), StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            }
-            Files.writeString(path, line + System.lineSeparator(), StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot append to " + file + ": " + e.getMessage(), e);
-        }
+        CsvSideLog.append(PROPERTY, HEADER, "peak-memory", line);
     }
 }
