@@ -81,6 +81,7 @@ extern "C" void vlmrl_policy_loss_config_init(vlmrl_policy_loss_config* cfg, int
     cfg->kl_clamp = 20.0f;
     cfg->k3_clamp = 10.0f;
     cfg->nonfinite_policy = VLMRL_NONFINITE_ERROR;
+    cfg->adv_size_split = 1.0f;
 }
 
 extern "C" int vlmrl_validate_policy_loss_config(const vlmrl_policy_loss_config* config, const char* fn,
@@ -118,6 +119,7 @@ extern "C" int vlmrl_validate_policy_loss_config(const vlmrl_policy_loss_config*
     if (cfg.nonfinite_policy != VLMRL_NONFINITE_ERROR && cfg.nonfinite_policy != VLMRL_NONFINITE_MASK)
         return bad_config(fn, "nonfinite_policy", "VLMRL_NONFINITE_ERROR (0) or VLMRL_NONFINITE_MASK (1)",
                           cfg.nonfinite_policy);
+    if (!(cfg.adv_size_split >= 0.0f)) return bad_config(fn, "adv_size_split", ">= 0", cfg.adv_size_split);
     return VLMRL_OK;
 }
 

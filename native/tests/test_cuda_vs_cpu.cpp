@@ -276,7 +276,10 @@ bool same_result(const vlmrl_policy_loss_result& a, const vlmrl_policy_loss_resu
     return vt::same_bits(a.loss, b.loss) && vt::same_bits(a.pg_loss, b.pg_loss) &&
            vt::same_bits(a.kl_loss, b.kl_loss) && vt::same_bits(a.entropy_loss, b.entropy_loss) &&
            a.n_valid == b.n_valid && a.n_clip_upper == b.n_clip_upper && a.n_clip_lower == b.n_clip_lower &&
-           a.n_dual_clip == b.n_dual_clip && vt::same_bits(a.sum_ppo_kl, b.sum_ppo_kl) &&
+           a.n_dual_clip == b.n_dual_clip && a.n_adv_pos == b.n_adv_pos && a.n_adv_neg == b.n_adv_neg &&
+           a.n_adv_pos_large == b.n_adv_pos_large && a.n_adv_neg_large == b.n_adv_neg_large &&
+           a.n_clip_upper_adv_large == b.n_clip_upper_adv_large &&
+           a.n_clip_lower_adv_large == b.n_clip_lower_adv_large && vt::same_bits(a.sum_ppo_kl, b.sum_ppo_kl) &&
            vt::same_bits(a.sum_kl, b.sum_kl) && vt::same_bits(a.sum_eps_high, b.sum_eps_high) &&
            vt::same_bits(a.sum_ratio, b.sum_ratio) && vt::same_bits(a.sum_entropy, b.sum_entropy) &&
            a.nonfinite_count == b.nonfinite_count && a.first_nonfinite == b.first_nonfinite &&
@@ -361,8 +364,18 @@ void compare_loss(const char* label, const LossRun& gpu, const LossRun& cpu, con
                   label, f.name, f.gpu, f.cpu);
     vt::check(g.n_valid == c.n_valid, __FILE__, __LINE__, "%s: n_valid gpu %lld, cpu %lld", label,
               static_cast<long long>(g.n_valid), static_cast<long long>(c.n_valid));
+    // Sign and size classes do not depend on the ratio: exact.
+    vt::check(g.n_adv_pos == c.n_adv_pos && g.n_adv_neg == c.n_adv_neg && g.n_adv_pos_large == c.n_adv_pos_large &&
+                  g.n_adv_neg_large == c.n_adv_neg_large,
+              __FILE__, __LINE__, "%s: advantage classes gpu (%lld, %lld, %lld, %lld), cpu (%lld, %lld, %lld, %lld)",
+              label, static_cast<long long>(g.n_adv_pos), static_cast<long long>(g.n_adv_neg),
+              static_cast<long long>(g.n_adv_pos_large), static_cast<long long>(g.n_adv_neg_large),
+              static_cast<long long>(c.n_adv_pos), static_cast<long long>(c.n_adv_neg),
+              static_cast<long long>(c.n_adv_pos_large), static_cast<long long>(c.n_adv_neg_large));
     const int64_t counts[][2] = {{g.n_clip_upper, c.n_clip_upper}, {g.n_clip_lower, c.n_clip_lower},
-                                 {g.n_dual_clip, c.n_dual_clip}};
+                                 {g.n_dual_clip, c.n_dual_clip},
+                                 {g.n_clip_upper_adv_large, c.n_clip_upper_adv_large},
+                                 {g.n_clip_lower_adv_large, c.n_clip_lower_adv_large}};
     for (const auto& count : counts)
         vt::check(std::llabs(count[0] - count[1]) <= kMaxBoundaryFlips, __FILE__, __LINE__,
                   "%s: clip counts gpu %lld, cpu %lld", label, static_cast<long long>(count[0]),

@@ -104,6 +104,8 @@ Output run_kernel(const Batch& b, const vlmrl_policy_loss_config& cfg, Use use) 
 struct Expected {
     double loss = 0, pg_loss = 0, kl_loss = 0, entropy_loss = 0;
     int64_t n_valid = 0, n_clip_upper = 0, n_clip_lower = 0, n_dual_clip = 0, nonfinite = 0;
+    int64_t n_adv_pos = 0, n_adv_neg = 0, n_adv_pos_large = 0, n_adv_neg_large = 0;
+    int64_t n_clip_upper_adv_large = 0, n_clip_lower_adv_large = 0;
     double sum_ppo_kl = 0, sum_kl = 0, sum_eps_high = 0, sum_ratio = 0, sum_entropy = 0;
     std::vector<double> grad_logp, grad_entropy;
 };
@@ -184,6 +186,13 @@ Expected reference(const Batch& b, const vlmrl_policy_loss_config& cfg, Use use)
             e.n_clip_upper += upper;
             e.n_clip_lower += lower;
             e.n_dual_clip += dual;
+            const bool large = std::fabs(a) >= cfg.adv_size_split;
+            e.n_adv_pos += a > 0;
+            e.n_adv_neg += a < 0;
+            e.n_adv_pos_large += a > 0 && large;
+            e.n_adv_neg_large += a < 0 && large;
+            e.n_clip_upper_adv_large += upper && large;
+            e.n_clip_lower_adv_large += lower && large;
             e.sum_ppo_kl += old - lp;
             e.sum_kl += kl;
             e.sum_eps_high += eps_high;
@@ -211,6 +220,12 @@ void check_against_reference(const Batch& b, const vlmrl_policy_loss_config& cfg
     CHECK_EQ_INT(r.n_clip_upper, e.n_clip_upper);
     CHECK_EQ_INT(r.n_clip_lower, e.n_clip_lower);
     CHECK_EQ_INT(r.n_dual_clip, e.n_dual_clip);
+    CHECK_EQ_INT(r.n_adv_pos, e.n_adv_pos);
+    CHECK_EQ_INT(r.n_adv_neg, e.n_adv_neg);
+    CHECK_EQ_INT(r.n_adv_pos_large, e.n_adv_pos_large);
+    CHECK_EQ_INT(r.n_adv_neg_large, e.n_adv_neg_large);
+    CHECK_EQ_INT(r.n_clip_upper_adv_large, e.n_clip_upper_adv_large);
+    CHECK_EQ_INT(r.n_clip_lower_adv_large, e.n_clip_lower_adv_large);
     CHECK_EQ_INT(r.nonfinite_count, e.nonfinite);
     CHECK_CLOSE(r.sum_ppo_kl, e.sum_ppo_kl, rtol, 1e-4);
     CHECK_CLOSE(r.sum_kl, e.sum_kl, rtol, 1e-6);
@@ -232,6 +247,9 @@ void clip_ppo() {
         check_against_reference(b, cfg, {});
         const Expected e = reference(b, cfg, {});
         CHECK(e.n_clip_upper > 0 && e.n_clip_lower > 0);  // the data exercise both bounds
+        // ... and both sizes of advantage on each side, clipped and not
+        CHECK(e.n_clip_upper_adv_large > 0 && e.n_clip_upper_adv_large < e.n_clip_upper);
+        CHECK(e.n_clip_lower_adv_large > 0 && e.n_clip_lower_adv_large < e.n_clip_lower);
     }
 }
 

@@ -94,12 +94,14 @@ typedef struct vlmrl_policy_loss_config {
     float kl_clamp;           /* default 20 */
     float k3_clamp;           /* default 10 */
     int32_t nonfinite_policy; /* VLMRL_NONFINITE_* */
+    float adv_size_split;     /* metrics only: tokens with |A| >= adv_size_split count as large-advantage
+                                 in the n_*_adv_large counts (default 1: one group std of GRPO's A) */
 } vlmrl_policy_loss_config;
 
 /* Fills *cfg with the spec's defaults for a [n_rows, n_rows x row_len] call: PPO clip 0.2 / 0.2,
  * AAAC 0.20 -> 0.32 (min-max), dual clip off (c = 3), no KL (beta 0, token-mean), no entropy
  * bonus, token-mean aggregation, denominators 1, clamps 20 / 20 / 10, non-finite inputs an
- * error, advantages one per response. Callers then change only what they need. */
+ * error, advantages one per response, advantage-size split 1. Callers then change only what they need. */
 void vlmrl_policy_loss_config_init(vlmrl_policy_loss_config* cfg, int64_t n_rows, int64_t row_len);
 
 /* Sums over this call's valid tokens; add them up over micro-batches, then divide. */
@@ -112,6 +114,14 @@ typedef struct vlmrl_policy_loss_result {
     int64_t n_clip_upper;     /* A > 0 and rho > 1 + eps_high (gradient zeroed by the upper bound) */
     int64_t n_clip_lower;     /* A < 0 and rho < 1 - eps_low */
     int64_t n_dual_clip;      /* dual clip active (A < 0 and rho > c) */
+    /* Clip counts by advantage sign and size (large: |A| >= adv_size_split), so that the clip
+     * fraction of each class is a count over the class's own tokens. */
+    int64_t n_adv_pos;        /* valid tokens with A > 0 */
+    int64_t n_adv_neg;        /* valid tokens with A < 0 */
+    int64_t n_adv_pos_large;  /* of those with A > 0, the large ones */
+    int64_t n_adv_neg_large;  /* of those with A < 0, the large ones */
+    int64_t n_clip_upper_adv_large; /* upper clips among the large A > 0 tokens */
+    int64_t n_clip_lower_adv_large; /* lower clips among the large A < 0 tokens */
     double sum_ppo_kl;        /* sum of (old - logp) */
     double sum_kl;            /* sum of lambda * k (unweighted by aggregation) */
     double sum_eps_high;      /* sum of eps_high */

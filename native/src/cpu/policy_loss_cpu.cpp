@@ -70,6 +70,8 @@ struct Partial {
     double pg_loss = 0, kl_loss = 0, entropy_loss = 0;
     double sum_ppo_kl = 0, sum_kl = 0, sum_eps_high = 0, sum_ratio = 0, sum_entropy = 0;
     int64_t n_valid = 0, n_clip_upper = 0, n_clip_lower = 0, n_dual_clip = 0;
+    int64_t n_adv_pos = 0, n_adv_neg = 0, n_adv_pos_large = 0, n_adv_neg_large = 0;
+    int64_t n_clip_upper_adv_large = 0, n_clip_lower_adv_large = 0;
     int64_t nonfinite_count = 0;
     int64_t first_nonfinite = -1;
     int32_t first_nonfinite_input = -1;
@@ -195,6 +197,7 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
     const float aaac_min = cfg.aaac_eps_min, aaac_max = cfg.aaac_eps_max;
     const float row_eps = kAdvPerToken ? cfg.eps_high : row_eps_high(cfg, row_adv);
     const ClipRange row_range = clip_range(row_adv, row_eps, lower_bound, dual_threshold);
+    const float size_split = cfg.adv_size_split;
 
     for (int64_t block = begin; block < end; block += kSubBlock) {
         const int64_t block_end = end - block < kSubBlock ? end : block + kSubBlock;
@@ -210,9 +213,11 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
         double s_pg = 0, s_kl = 0;
         float s_entropy = 0, s_ppo_kl = 0, s_eps = 0, s_ratio = 0;
         float n_valid = 0, n_above = 0, n_above_neg = 0, n_below = 0, n_bad = 0;
+        // Sign and size classes of per-token advantages (per-response ones are classed per row below).
+        float n_pos = 0, n_neg = 0, n_pos_large = 0, n_neg_large = 0, n_above_large = 0, n_below_large = 0;
 
 #pragma omp simd reduction(+ : s_pg, s_kl, s_entropy, s_ppo_kl, s_eps, s_ratio, n_valid, n_above, n_above_neg, \
-                               n_below, n_bad)
+                               n_below, n_bad, n_pos, n_neg, n_pos_large, n_neg_large, n_above_large, n_below_large)
         for (int64_t k = block; k < block_end; ++k) {
             const float lp = logp[k];
             const float lo = old[k];
@@ -279,7 +284,25 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
             n_valid += valid;
             n_below += rho < range.lo ? valid : 0.0f;  // only A < 0 has a finite lower bound
             n_above += rho > range.hi ? valid : 0.0f;
-            if (kAdvPerToken) n_above_neg += (rho > range.hi) & (a < 0.0f) ? valid : 0.0f;
+            if (kAdvPerToken) {
+                n_above_neg += (rho > range.hi) & (a < 0.0f) ? valid : 0.0f;
+                const float valid_large = fabsf(a) >= size_split ? valid : 0.0f;
+                n_pos += a > 0.0f ? valid : 0.0f;
+                n_neg += a < 0.0f ? valid : 0.0f;
+                n_pos_large += a > 0.0f ? valid_large : 0.0f;
+                n_neg_large += a < 0.0f ? valid_large : 0.0f;
+                n_above_large += (rho > range.hi) & (a > 0.0f) ? valid_large : 0.0f;
+                n_below_large += rho < range.lo ? valid_large : 0.0f;
+            }
+        }
+        if (!kAdvPerToken) {
+            const bool large = std::fabs(row_adv) >= size_split;
+            n_pos = row_adv > 0.0f ? n_valid : 0.0f;
+            n_neg = row_adv < 0.0f ? n_valid : 0.0f;
+            n_pos_large = large ? n_pos : 0.0f;
+            n_neg_large = large ? n_neg : 0.0f;
+            n_above_large = large && row_adv > 0.0f ? n_above : 0.0f;
+            n_below_large = large ? n_below : 0.0f;
         }
 
         // "above" is the upper clip for A > 0 and the dual clip for A < 0.
@@ -296,6 +319,12 @@ void run_segment(const Inputs& in, int64_t row, int64_t begin, int64_t end, Part
         out.n_clip_upper += static_cast<int64_t>(n_above - above_neg);
         out.n_clip_lower += static_cast<int64_t>(n_below);
         out.n_dual_clip += static_cast<int64_t>(above_neg);
+        out.n_adv_pos += static_cast<int64_t>(n_pos);
+        out.n_adv_neg += static_cast<int64_t>(n_neg);
+        out.n_adv_pos_large += static_cast<int64_t>(n_pos_large);
+        out.n_adv_neg_large += static_cast<int64_t>(n_neg_large);
+        out.n_clip_upper_adv_large += static_cast<int64_t>(n_above_large);
+        out.n_clip_lower_adv_large += static_cast<int64_t>(n_below_large);
         if (n_bad > 0.0f) {
             if (out.nonfinite_count == 0) {
                 for (int64_t k = block; k < block_end; ++k) {
@@ -358,6 +387,12 @@ void store_result(const Partial& total, vlmrl_policy_loss_result* result, const 
     result->n_clip_upper = total.n_clip_upper;
     result->n_clip_lower = total.n_clip_lower;
     result->n_dual_clip = total.n_dual_clip;
+    result->n_adv_pos = total.n_adv_pos;
+    result->n_adv_neg = total.n_adv_neg;
+    result->n_adv_pos_large = total.n_adv_pos_large;
+    result->n_adv_neg_large = total.n_adv_neg_large;
+    result->n_clip_upper_adv_large = total.n_clip_upper_adv_large;
+    result->n_clip_lower_adv_large = total.n_clip_lower_adv_large;
     result->sum_ppo_kl = total.sum_ppo_kl;
     result->sum_kl = total.sum_kl;
     result->sum_eps_high = total.sum_eps_high;
@@ -455,6 +490,12 @@ extern "C" int vlmrl_policy_loss_cpu(const vlmrl_policy_loss_config* cfg, const 
         total.n_clip_upper += p.n_clip_upper;
         total.n_clip_lower += p.n_clip_lower;
         total.n_dual_clip += p.n_dual_clip;
+        total.n_adv_pos += p.n_adv_pos;
+        total.n_adv_neg += p.n_adv_neg;
+        total.n_adv_pos_large += p.n_adv_pos_large;
+        total.n_adv_neg_large += p.n_adv_neg_large;
+        total.n_clip_upper_adv_large += p.n_clip_upper_adv_large;
+        total.n_clip_lower_adv_large += p.n_clip_lower_adv_large;
         if (total.nonfinite_count == 0 && p.nonfinite_count > 0) {
             total.first_nonfinite = p.first_nonfinite;
             total.first_nonfinite_input = p.first_nonfinite_input;

@@ -37,7 +37,11 @@ constexpr int64_t kCountChunk = 8192;
 constexpr unsigned kFullMask = 0xffffffffu;
 
 enum SumIndex { kPgLoss, kKlLoss, kEntropyLoss, kPpoKl, kSumKl, kEpsHigh, kRatio, kEntropy, kNumSums };
-enum CountIndex { kValid, kClipUpper, kClipLower, kDualClip, kNonfinite, kNumCounts };
+enum CountIndex {
+    kValid, kClipUpper, kClipLower, kDualClip, kNonfinite,
+    kAdvPos, kAdvNeg, kAdvPosLarge, kAdvNegLarge, kClipUpperAdvLarge, kClipLowerAdvLarge,
+    kNumCounts
+};
 constexpr long long kNoBadToken = LLONG_MAX;
 
 /* Sums of one block (then of the whole call). Plain data: it lives in shared memory. */
@@ -279,6 +283,13 @@ __device__ __forceinline__ void process_token(const LossArgs& a, const RowContex
     p.count[kClipUpper] += clip_upper;
     p.count[kClipLower] += clip_lower;
     p.count[kDualClip] += dual;
+    const bool large = fabsf(a_) >= c.adv_size_split;
+    p.count[kAdvPos] += a_ > 0.0f;
+    p.count[kAdvNeg] += a_ < 0.0f;
+    p.count[kAdvPosLarge] += large && a_ > 0.0f;
+    p.count[kAdvNegLarge] += large && a_ < 0.0f;
+    p.count[kClipUpperAdvLarge] += large && clip_upper;
+    p.count[kClipLowerAdvLarge] += large && clip_lower;
 }
 
 __device__ __forceinline__ void load4(const float* p, bool vector, int n, float (&out)[4]) {
@@ -400,6 +411,12 @@ void store_result(const Partial& total, const vlmrl_policy_loss_config& cfg, vlm
     result->n_clip_upper = total.count[kClipUpper];
     result->n_clip_lower = total.count[kClipLower];
     result->n_dual_clip = total.count[kDualClip];
+    result->n_adv_pos = total.count[kAdvPos];
+    result->n_adv_neg = total.count[kAdvNeg];
+    result->n_adv_pos_large = total.count[kAdvPosLarge];
+    result->n_adv_neg_large = total.count[kAdvNegLarge];
+    result->n_clip_upper_adv_large = total.count[kClipUpperAdvLarge];
+    result->n_clip_lower_adv_large = total.count[kClipLowerAdvLarge];
     result->sum_ppo_kl = total.sum[kPpoKl];
     result->sum_kl = total.sum[kSumKl];
     result->sum_eps_high = total.sum[kEpsHigh];

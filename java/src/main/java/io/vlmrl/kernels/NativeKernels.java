@@ -245,6 +245,8 @@ public final class NativeKernels {
         public native PolicyLossConfig k3_clamp(float value);
         public native @Cast("int32_t") int nonfinite_policy();
         public native PolicyLossConfig nonfinite_policy(int value);
+        public native float adv_size_split();
+        public native PolicyLossConfig adv_size_split(float value);
     }
 
     /** {@code vlmrl_policy_loss_result}. */
@@ -270,6 +272,12 @@ public final class NativeKernels {
         public native @MemberGetter @Cast("int64_t") long n_clip_upper();
         public native @MemberGetter @Cast("int64_t") long n_clip_lower();
         public native @MemberGetter @Cast("int64_t") long n_dual_clip();
+        public native @MemberGetter @Cast("int64_t") long n_adv_pos();
+        public native @MemberGetter @Cast("int64_t") long n_adv_neg();
+        public native @MemberGetter @Cast("int64_t") long n_adv_pos_large();
+        public native @MemberGetter @Cast("int64_t") long n_adv_neg_large();
+        public native @MemberGetter @Cast("int64_t") long n_clip_upper_adv_large();
+        public native @MemberGetter @Cast("int64_t") long n_clip_lower_adv_large();
         public native @MemberGetter double sum_ppo_kl();
         public native @MemberGetter double sum_kl();
         public native @MemberGetter double sum_eps_high();

@@ -140,6 +140,12 @@ public final class EagerPolicyLoss {
         Tensor gradEntropy = h == null ? null : (grads.get(1).defined() ? grads.get(1) : torch.zeros_like(h));
 
         Tensor rhoDetached = rho.detach();
+        Tensor large = adv.abs().ge(new Scalar(cfg.clipfracAdvSplit())).logical_and(valid);
+        Tensor pos = adv.gt(new Scalar(0)).logical_and(valid);
+        Tensor neg = adv.lt(new Scalar(0)).logical_and(valid);
+        ClipClasses classes = new ClipClasses(pos.sum().item_long(), neg.sum().item_long(),
+                pos.logical_and(large).sum().item_long(), neg.logical_and(large).sum().item_long(),
+                clipUpper.logical_and(large).sum().item_long(), clipLower.logical_and(large).sum().item_long());
         PolicyLossMetrics metrics = new PolicyLossMetrics(
                 loss.item_double(),
                 pgLoss.item_double(),
@@ -155,7 +161,8 @@ public final class EagerPolicyLoss {
                 rhoDetached.mul(validF).sum().item_double(),
                 hs == null ? 0.0 : hs.detach().sum().item_double(),
                 nonFinite,
-                h != null);
+                h != null,
+                classes);
         if (in.gradLogpOut() != null) {
             gradLogp = in.gradLogpOut().copy_(gradLogp);
         }

@@ -56,7 +56,8 @@ public final class FusedPolicyLoss {
                     .entropy_coef((float) cfg.entropyCoef())
                     .agg_mode(cfg.aggregation().nativeCode()).denom(d.forMode(cfg.aggregation()))
                     .logratio_clamp((float) cfg.logRatioClamp()).kl_clamp((float) cfg.klClamp())
-                    .k3_clamp((float) cfg.k3Clamp()).nonfinite_policy(cfg.nonFinitePolicy().nativeCode());
+                    .k3_clamp((float) cfg.k3Clamp()).nonfinite_policy(cfg.nonFinitePolicy().nativeCode())
+                    .adv_size_split((float) cfg.clipfracAdvSplit());
             if (clip == ClipMode.AAAC) {
                 AdvantageStats s = in.advantageStats();
                 c.adv_stat_a((float) s.statA(cfg.aaacNormalization())).adv_stat_b((float) s.statB(cfg.aaacNormalization()));
@@ -72,7 +73,9 @@ public final class FusedPolicyLoss {
             }
             PolicyLossMetrics metrics = new PolicyLossMetrics(r.loss(), r.pg_loss(), r.kl_loss(), r.entropy_loss(),
                     r.n_valid(), r.n_clip_upper(), r.n_clip_lower(), r.n_dual_clip(), r.sum_ppo_kl(), r.sum_kl(),
-                    r.sum_eps_high(), r.sum_ratio(), r.sum_entropy(), r.nonfinite_count(), entropy != null);
+                    r.sum_eps_high(), r.sum_ratio(), r.sum_entropy(), r.nonfinite_count(), entropy != null,
+                    new ClipClasses(r.n_adv_pos(), r.n_adv_neg(), r.n_adv_pos_large(), r.n_adv_neg_large(),
+                            r.n_clip_upper_adv_large(), r.n_clip_lower_adv_large()));
             return new PolicyLossResult(r.loss(), gradLogp, gradEntropy, metrics, false);
         }
     }

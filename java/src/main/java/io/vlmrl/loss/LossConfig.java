@@ -60,7 +60,10 @@ public record LossConfig(
         @Key(def = "10", min = 1e-6, max = 1000, help = "clamp of the k3 value")
         double k3Clamp,
         @Key(def = "error", help = "a non-finite log-prob of a valid token: error (name it) or mask (count it)")
-        NonFinitePolicy nonFinite) {
+        NonFinitePolicy nonFinite,
+        @Key(def = "1.0", min = 0, max = 1e6, help = "metrics only: tokens with |A| >= this count as large-advantage in the "
+                + "clip fractions by advantage size (pg_clipfrac_*/adv_large, adv_small)")
+        double clipfracAdvSplit) {
 
     public LossConfig {
         if (aaacEpsMin > aaacEpsMax) {
@@ -102,6 +105,7 @@ public record LossConfig(
                 .klClamp(klClamp)
                 .k3Clamp(k3Clamp)
                 .nonFinitePolicy(nonFinite)
+                .clipfracAdvSplit(clipfracAdvSplit)
                 .backend(backend)
                 .build();
     }

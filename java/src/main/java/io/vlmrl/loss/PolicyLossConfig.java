@@ -32,6 +32,7 @@ public final class PolicyLossConfig {
     private final double klClamp;
     private final double k3Clamp;
     private final NonFinitePolicy nonFinitePolicy;
+    private final double clipfracAdvSplit;
     private final KernelBackend backend;
     private final boolean retainGraph;
 
@@ -53,6 +54,7 @@ public final class PolicyLossConfig {
         this.klClamp = b.klClamp;
         this.k3Clamp = b.k3Clamp;
         this.nonFinitePolicy = b.nonFinitePolicy;
+        this.clipfracAdvSplit = b.clipfracAdvSplit;
         this.backend = b.backend;
         this.retainGraph = b.retainGraph;
     }
@@ -87,7 +89,8 @@ public final class PolicyLossConfig {
                 .dualClip(dualClip).dualClipC(dualClipC).klEstimator(klEstimator).klBeta(klBeta)
                 .klAggregation(klAggregation).entropyCoef(entropyCoef).aggregation(aggregation)
                 .logRatioClamp(logRatioClamp).klClamp(klClamp).k3Clamp(k3Clamp)
-                .nonFinitePolicy(nonFinitePolicy).backend(backend).retainGraph(retainGraph);
+                .nonFinitePolicy(nonFinitePolicy).clipfracAdvSplit(clipfracAdvSplit).backend(backend)
+                .retainGraph(retainGraph);
     }
 
     /** Name of the registered loss function. */
@@ -117,6 +120,8 @@ public final class PolicyLossConfig {
     public double klClamp() { return klClamp; }
     public double k3Clamp() { return k3Clamp; }
     public NonFinitePolicy nonFinitePolicy() { return nonFinitePolicy; }
+    /** Metrics only: tokens with |A| &gt;= this are "large" in the clip fractions by advantage size. */
+    public double clipfracAdvSplit() { return clipfracAdvSplit; }
     /** Fused kernels or the eager LibTorch reference. */
     public KernelBackend backend() { return backend; }
     /** Keep the autograd graph when the loss back-propagates into logp. */
@@ -157,6 +162,7 @@ public final class PolicyLossConfig {
         private double klClamp;
         private double k3Clamp;
         private NonFinitePolicy nonFinitePolicy;
+        private double clipfracAdvSplit;
         private KernelBackend backend = KernelBackend.FUSED;
         private boolean retainGraph = false;
 
@@ -179,6 +185,7 @@ public final class PolicyLossConfig {
             klClamp = d.klClamp();
             k3Clamp = d.k3Clamp();
             nonFinitePolicy = d.nonFinite();
+            clipfracAdvSplit = d.clipfracAdvSplit();
         }
 
         public Builder lossMode(String v) { lossMode = v; return this; }
@@ -199,6 +206,7 @@ public final class PolicyLossConfig {
         public Builder klClamp(double v) { klClamp = v; return this; }
         public Builder k3Clamp(double v) { k3Clamp = v; return this; }
         public Builder nonFinitePolicy(NonFinitePolicy v) { nonFinitePolicy = v; return this; }
+        public Builder clipfracAdvSplit(double v) { clipfracAdvSplit = v; return this; }
         public Builder backend(KernelBackend v) { backend = v; return this; }
         public Builder retainGraph(boolean v) { retainGraph = v; return this; }
 
@@ -222,6 +230,7 @@ public final class PolicyLossConfig {
             require("logRatioClamp", logRatioClamp, logRatioClamp > 0 && Double.isFinite(logRatioClamp), "finite and > 0");
             require("klClamp", klClamp, klClamp > 0 && Double.isFinite(klClamp), "finite and > 0");
             require("k3Clamp", k3Clamp, k3Clamp > 0 && Double.isFinite(k3Clamp), "finite and > 0");
+            require("clipfracAdvSplit", clipfracAdvSplit, clipfracAdvSplit >= 0, ">= 0");
             if (aaacNormalization == null || klEstimator == null || aggregation == null || nonFinitePolicy == null
                     || backend == null) {
                 throw new IllegalArgumentException("PolicyLossConfig: aaacNormalization, klEstimator, aggregation, "

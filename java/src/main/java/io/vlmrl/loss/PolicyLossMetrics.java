@@ -26,11 +26,12 @@ public record PolicyLossMetrics(
         double sumRatio,
         double sumEntropy,
         long nonFiniteTokens,
-        boolean hasEntropy) {
+        boolean hasEntropy,
+        ClipClasses clipClasses) {
 
     /** Nothing yet: the identity of {@link #plus}. */
     public static PolicyLossMetrics empty() {
-        return new PolicyLossMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
+        return new PolicyLossMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, ClipClasses.empty());
     }
 
     /** The sums of this and {@code other} (e.g. two micro-batches of a mini-batch). */
@@ -40,14 +41,19 @@ public record PolicyLossMetrics(
                 clipLower + other.clipLower, dualClip + other.dualClip, sumPpoKl + other.sumPpoKl,
                 sumKl + other.sumKl, sumEpsHigh + other.sumEpsHigh, sumRatio + other.sumRatio,
                 sumEntropy + other.sumEntropy, nonFiniteTokens + other.nonFiniteTokens,
-                hasEntropy || other.hasEntropy);
+                hasEntropy || other.hasEntropy, clipClasses.plus(other.clipClasses));
     }
 
     /**
      * The metrics, by their logged names: {@code loss, pg_loss, pg_clipfrac, pg_clipfrac_higher,
      * pg_clipfrac_lower, dual_clipfrac, ppo_kl, kl_loss, kl/mean, eps_high/mean, ratio/mean,
      * entropy} (only with an entropy input){@code , valid_tokens, nonfinite_tokens}. Fractions and
-     * means are over valid tokens (0 when there are none).
+     * means are over valid tokens (0 when there are none), except the clip fractions by advantage
+     * size: {@code pg_clipfrac_higher/adv_large} is the share of upper clips among the valid tokens
+     * with {@code A >= split}, {@code .../adv_small} among those with {@code 0 < A < split}, and
+     * {@code pg_clipfrac_lower/adv_large|adv_small} the same for {@code A <= -split} and
+     * {@code -split < A < 0}; {@code adv_large/frac} is the share of valid tokens with
+     * {@code |A| >= split} ({@link ClipClasses}).
      */
     public Map<String, Double> toMap() {
         Map<String, Double> m = new LinkedHashMap<>();
@@ -56,6 +62,13 @@ public record PolicyLossMetrics(
         m.put("pg_clipfrac", perToken(clipUpper + clipLower));
         m.put("pg_clipfrac_higher", perToken(clipUpper));
         m.put("pg_clipfrac_lower", perToken(clipLower));
+        m.put("pg_clipfrac_higher/adv_large", ratio(clipClasses.clipUpperLarge(), clipClasses.advPosLarge()));
+        m.put("pg_clipfrac_higher/adv_small", ratio(clipUpper - clipClasses.clipUpperLarge(),
+                clipClasses.advPos() - clipClasses.advPosLarge()));
+        m.put("pg_clipfrac_lower/adv_large", ratio(clipClasses.clipLowerLarge(), clipClasses.advNegLarge()));
+        m.put("pg_clipfrac_lower/adv_small", ratio(clipLower - clipClasses.clipLowerLarge(),
+                clipClasses.advNeg() - clipClasses.advNegLarge()));
+        m.put("adv_large/frac", perToken(clipClasses.advPosLarge() + clipClasses.advNegLarge()));
         m.put("dual_clipfrac", perToken(dualClip));
         m.put("ppo_kl", perToken(sumPpoKl));
         m.put("kl_loss", klLoss);
@@ -71,6 +84,10 @@ public record PolicyLossMetrics(
     }
 
     private double perToken(double sum) {
-        return validTokens == 0 ? 0.0 : sum / validTokens;
+        return ratio(sum, validTokens);
+    }
+
+    private static double ratio(double count, double tokens) {
+        return tokens == 0 ? 0.0 : count / tokens;
     }
 }

@@ -9,6 +9,11 @@ public final class MetricNames {
     public static final String PG_CLIPFRAC = "pg_clipfrac";
     public static final String PG_CLIPFRAC_HIGHER = "pg_clipfrac_higher";
     public static final String PG_CLIPFRAC_LOWER = "pg_clipfrac_lower";
+    public static final String PG_CLIPFRAC_HIGHER_ADV_LARGE = "pg_clipfrac_higher/adv_large";
+    public static final String PG_CLIPFRAC_HIGHER_ADV_SMALL = "pg_clipfrac_higher/adv_small";
+    public static final String PG_CLIPFRAC_LOWER_ADV_LARGE = "pg_clipfrac_lower/adv_large";
+    public static final String PG_CLIPFRAC_LOWER_ADV_SMALL = "pg_clipfrac_lower/adv_small";
+    public static final String ADV_LARGE_FRAC = "adv_large/frac";
     public static final String DUAL_CLIPFRAC = "dual_clipfrac";
     public static final String PPO_KL = "ppo_kl";
     public static final String KL_LOSS = "kl_loss";
@@ -32,7 +37,9 @@ public final class MetricNames {
 
     /** Every metric logged each step. */
     public static final List<String> ALL = List.of(
-            PG_LOSS, PG_CLIPFRAC, PG_CLIPFRAC_HIGHER, PG_CLIPFRAC_LOWER, DUAL_CLIPFRAC, PPO_KL, KL_LOSS,
+            PG_LOSS, PG_CLIPFRAC, PG_CLIPFRAC_HIGHER, PG_CLIPFRAC_LOWER, PG_CLIPFRAC_HIGHER_ADV_LARGE,
+            PG_CLIPFRAC_HIGHER_ADV_SMALL, PG_CLIPFRAC_LOWER_ADV_LARGE, PG_CLIPFRAC_LOWER_ADV_SMALL, ADV_LARGE_FRAC,
+            DUAL_CLIPFRAC, PPO_KL, KL_LOSS,
             ENTROPY, GRAD_NORM, SKIPPED_UPDATES, REWARD_MEAN, REWARD_STD, REWARD_ERRORS, ACCURACY, LENGTH_MEAN, LENGTH_MAX,
             LENGTH_CLIP_RATIO, EPS_HIGH_MEAN, DADS_LAMBDA_MEAN, STCR_WEIGHT_MEAN, REUSE_K,
             GATE_PASS_RATE, STEP_TIME, TOKENS_PER_S);

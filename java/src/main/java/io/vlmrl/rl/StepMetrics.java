@@ -26,6 +26,12 @@ final class StepMetrics {
         m.put(MetricNames.PG_CLIPFRAC, (lm.clipUpper() + lm.clipLower()) / valid);
         m.put(MetricNames.PG_CLIPFRAC_HIGHER, lm.clipUpper() / valid);
         m.put(MetricNames.PG_CLIPFRAC_LOWER, lm.clipLower() / valid);
+        Map<String, Double> loss = lm.toMap(); // the by-size fractions are over their own classes of tokens
+        for (String name : new String[] {MetricNames.PG_CLIPFRAC_HIGHER_ADV_LARGE, MetricNames.PG_CLIPFRAC_HIGHER_ADV_SMALL,
+                MetricNames.PG_CLIPFRAC_LOWER_ADV_LARGE, MetricNames.PG_CLIPFRAC_LOWER_ADV_SMALL,
+                MetricNames.ADV_LARGE_FRAC}) {
+            m.put(name, loss.get(name));
+        }
         m.put(MetricNames.DUAL_CLIPFRAC, lm.dualClip() / valid);
         m.put(MetricNames.PPO_KL, lm.sumPpoKl() / valid);
         m.put(MetricNames.KL_LOSS, update.updates == 0 ? 0.0 : update.meanKlLoss);

@@ -1,6 +1,7 @@
 package io.vlmrl.rl;
 
 import io.vlmrl.dist.Collectives;
+import io.vlmrl.loss.ClipClasses;
 import io.vlmrl.loss.PolicyLossMetrics;
 
 import java.util.List;
@@ -83,21 +84,22 @@ final class StepReduction {
                 responses == 0 ? 1.0 : klSum / responses, responses == 0 ? 1.0 : stcrSum / responses, errors);
     }
 
-    /** Values {@link #put} writes: the sums of a {@link PolicyLossMetrics}, then whether it has an entropy. */
-    private static final int METRICS = 15;
+    /** Values {@link #put} writes: the sums of a {@link PolicyLossMetrics}, whether it has an entropy, its clip classes. */
+    private static final int METRICS = 15 + ClipClasses.SIZE;
 
     private static int put(double[] v, int at, PolicyLossMetrics m) {
         double[] fields = {m.loss(), m.pgLoss(), m.klLoss(), m.entropyLoss(), m.validTokens(), m.clipUpper(), m.clipLower(),
                 m.dualClip(), m.sumPpoKl(), m.sumKl(), m.sumEpsHigh(), m.sumRatio(), m.sumEntropy(), m.nonFiniteTokens(),
                 m.hasEntropy() ? 1 : 0};
-        System.arraycopy(fields, 0, v, at, METRICS);
+        System.arraycopy(fields, 0, v, at, fields.length);
+        System.arraycopy(m.clipClasses().toArray(), 0, v, at + fields.length, ClipClasses.SIZE);
         return at + METRICS;
     }
 
     private static PolicyLossMetrics metrics(double[] v, int at, boolean hasEntropy) {
         return new PolicyLossMetrics(v[at], v[at + 1], v[at + 2], v[at + 3], (long) v[at + 4], (long) v[at + 5],
                 (long) v[at + 6], (long) v[at + 7], v[at + 8], v[at + 9], v[at + 10], v[at + 11], v[at + 12],
-                (long) v[at + 13], hasEntropy);
+                (long) v[at + 13], hasEntropy, ClipClasses.fromArray(v, at + 15));
     }
 
     private static double sum(float[] values) {

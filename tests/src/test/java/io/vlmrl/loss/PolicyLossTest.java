@@ -90,6 +90,41 @@ class PolicyLossTest {
         }
     }
 
+    /** The clip fractions by advantage sign and size, counted token by token in double precision. */
+    @ParameterizedTest(name = "advPerToken={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void clipFractionsByAdvantageSizeCountEachClassOverItsOwnTokens(boolean perToken) {
+        LossFixtures f = new LossFixtures(31, 40, 12, perToken, 0.4);
+        double split = 0.7;
+        PolicyLossConfig cfg = PolicyLossConfig.ppo().clipfracAdvSplit(split).build();
+        Map<String, Double> m = PolicyLoss.compute(f.inputs().build(), cfg).metricMap();
+
+        int b = (int) f.logp.size(0), t = (int) f.logp.size(1);
+        double[] logp = TestTensors.values(f.logp), old = TestTensors.values(f.old), adv = TestTensors.values(f.adv);
+        double[] mask = TestTensors.values(f.mask.to(ScalarType.Double));
+        long[] tokens = new long[4];   // A >= s, 0 < A < s, A <= -s, -s < A < 0
+        long[] clipped = new long[4];
+        for (int i = 0; i < b; i++) {
+            for (int k = 0; k < t; k++) {
+                int at = i * t + k;
+                if (mask[at] == 0) continue;
+                double a = perToken ? adv[at] : adv[i];
+                double rho = Math.exp(logp[at] - old[at]);
+                if (a == 0) continue;
+                int cls = a > 0 ? (a >= split ? 0 : 1) : (a <= -split ? 2 : 3);
+                tokens[cls]++;
+                if (a > 0 ? rho > 1 + cfg.epsHigh() : rho < 1 - cfg.epsLow()) clipped[cls]++;
+            }
+        }
+        for (long c : clipped) assertTrue(c > 0, "the fixture must clip every class");
+        long valid = f.mask.sum().item_long();
+        assertEquals((double) clipped[0] / tokens[0], m.get("pg_clipfrac_higher/adv_large"), 1e-12);
+        assertEquals((double) clipped[1] / tokens[1], m.get("pg_clipfrac_higher/adv_small"), 1e-12);
+        assertEquals((double) clipped[2] / tokens[2], m.get("pg_clipfrac_lower/adv_large"), 1e-12);
+        assertEquals((double) clipped[3] / tokens[3], m.get("pg_clipfrac_lower/adv_small"), 1e-12);
+        assertEquals((double) (tokens[0] + tokens[2]) / valid, m.get("adv_large/frac"), 1e-12);
+    }
+
     @Test
     void logRatiosBeyondTheClampHaveZeroGradientAndFiniteLoss() {
         LossFixtures f = new LossFixtures(7, 4, 12, true, 30.0);   // |logp - old| often > 20

@@ -215,7 +215,7 @@ class RunConfigTest {
         LossConfig bad = Schema.with(LossConfig.defaults(), "eps_low=0.1");
         assertEquals(0.1, bad.epsLow());
         LossConfig unchecked = new LossConfig("grpo", "ppo", 1.5, 0.2, bad.aaacNorm(), 0.2, 0.32, false, 3, KlEstimator.NONE, 0,
-                bad.klAggregation(), bad.aggregation(), 0, false, Math.E, false, 1e-5, 20, 20, 10, bad.nonFinite());
+                bad.klAggregation(), bad.aggregation(), 0, false, Math.E, false, 1e-5, 20, 20, 10, bad.nonFinite(), 1.0);
         assertRefused("loss.eps_low", () -> Schema.check(unchecked));
     }
 }
