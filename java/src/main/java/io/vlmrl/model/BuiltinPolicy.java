@@ -49,9 +49,10 @@ public final class BuiltinPolicy implements Policy {
 
     /**
      * @param sharePromptCompute true: the G samples of a prompt decode from one prefill of it, and in
-     *                           training each distinct prompt's image is encoded once per call and
-     *                           shared by its rows; false: both are repeated per response (the same
-     *                           results up to float rounding; for comparisons)
+     *                           training each distinct prompt (its image and its tokens) runs once
+     *                           per call, its rows' responses attending to its keys and values;
+     *                           false: both are repeated per response (the same results up to float
+     *                           rounding; for comparisons)
      */
     public BuiltinPolicy(VisionLanguageModel model, WordTokenizer tokenizer, boolean freezeVision,
                          boolean sharePromptCompute) {
@@ -182,12 +183,12 @@ public final class BuiltinPolicy implements Policy {
         try (PointerScope scope = new PointerScope()) {
             GenerationResult r;
             if (sharePromptCompute) {
-                Inputs in = inputs(prompts, false);
+                Inputs in = inputs(prompts);
                 r = generator.generate(in.pixels, in.ids, null, sampling, streams, samplesPerPrompt);
             } else {
                 List<EncodedPrompt> rows = new ArrayList<>(prompts.size() * samplesPerPrompt);
                 for (EncodedPrompt p : prompts) rows.addAll(Collections.nCopies(samplesPerPrompt, p));
-                Inputs in = inputs(rows, false);
+                Inputs in = inputs(rows);
                 r = generator.generate(in.pixels, in.ids, null, sampling, streams);
             }
             // Only the Java arrays of the result are kept; its tensors are freed with the scope.
@@ -197,8 +198,22 @@ public final class BuiltinPolicy implements Policy {
 
     @Override
     public Tensor responseHidden(List<EncodedPrompt> prompts, Tensor responseIds) {
-        Inputs in = inputs(prompts, sharePromptCompute);
-        return model.responseHidden(in.pixels, in.ids, null, responseIds, in.imageOfRow);
+        if (!sharePromptCompute) {
+            Inputs in = inputs(prompts);
+            return model.responseHidden(in.pixels, in.ids, null, responseIds);
+        }
+        // One prompt pass per distinct prompt object (a group's rows share one), its rows attending to it.
+        List<EncodedPrompt> distinct = new ArrayList<>();
+        Map<EncodedPrompt, Integer> indexOf = new java.util.IdentityHashMap<>();
+        long[] rowPrompt = new long[prompts.size()];
+        for (int r = 0; r < rowPrompt.length; r++) {
+            rowPrompt[r] = indexOf.computeIfAbsent(prompts.get(r), p -> {
+                distinct.add(p);
+                return distinct.size() - 1;
+            });
+        }
+        Inputs in = inputs(distinct);
+        return model.responseHiddenSharedPrompts(in.pixels, in.ids, rowPrompt, responseIds);
     }
 
     @Override
@@ -251,44 +266,26 @@ public final class BuiltinPolicy implements Policy {
         model.close();
     }
 
-    /** Pixels [N, 3, H, W] and left-padded prompt ids [N, P] of the rows' prompts . */
-    /**
-     * @param imageOfRow null: image r is row r's; otherwise row r shows image imageOfRow[r]
-     */
-    private record Inputs(Tensor pixels, Tensor ids, long[] imageOfRow) {}
+    /** Pixels [N, 3, H, W] and left-padded prompt ids [N, P] of N prompts. */
+    private record Inputs(Tensor pixels, Tensor ids) {}
 
-    /**
-     * Left-padded prompt ids [N, P] of the rows and their images: one per row, or with
-     * {@code distinctImages} one per distinct prompt object (a group's rows share one).
-     */
-    private Inputs inputs(List<EncodedPrompt> rows, boolean distinctImages) {
+    private Inputs inputs(List<EncodedPrompt> rows) {
         if (rows.isEmpty()) throw new IllegalArgumentException("prompts: expected at least one row, got 0");
         int maxLen = 0;
         for (EncodedPrompt p : rows) maxLen = Math.max(maxLen, cast(p).ids().length);
         int n = rows.size();
         long[] ids = new long[n * maxLen];
         Arrays.fill(ids, tokenizer.padId());
-        long[] imageOfRow = new long[n];
-        List<BuiltinPrompt> images = new ArrayList<>();
-        Map<BuiltinPrompt, Integer> imageOf = new java.util.IdentityHashMap<>();
+        int plane = cast(rows.get(0)).pixels().length;
+        float[] pixels = new float[n * plane];
         for (int r = 0; r < n; r++) {
             BuiltinPrompt p = cast(rows.get(r));
             int offset = r * maxLen + (maxLen - p.ids().length); // left padding
             for (int i = 0; i < p.ids().length; i++) ids[offset + i] = p.ids()[i];
-            Integer image = distinctImages ? imageOf.get(p) : null;
-            if (image == null) {
-                image = images.size();
-                images.add(p);
-                if (distinctImages) imageOf.put(p, image);
-            }
-            imageOfRow[r] = image;
+            System.arraycopy(p.pixels(), 0, pixels, r * plane, plane);
         }
-        int plane = images.get(0).pixels().length;
-        float[] pixels = new float[images.size() * plane];
-        for (int i = 0; i < images.size(); i++) System.arraycopy(images.get(i).pixels(), 0, pixels, i * plane, plane);
         int side = model.config().imageSize();
-        return new Inputs(Tensor.create(pixels, images.size(), 3, side, side), torch.tensor(ids).view(n, maxLen),
-                distinctImages ? imageOfRow : null);
+        return new Inputs(Tensor.create(pixels, n, 3, side, side), torch.tensor(ids).view(n, maxLen));
     }
 
     private static BuiltinPrompt cast(EncodedPrompt p) {

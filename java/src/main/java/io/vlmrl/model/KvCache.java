@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Per layer: keys/values [B, numKvHeads, capacity, headDim] (keys already rotated). A forward
  * call writes its L new positions at {@link #length()} in every layer and then {@link #advance}s.
  */
-final class KvCache {
+final class KvCache implements AttentionKv {
     private final Tensor[] keys, values;
     private final int capacity;
     private int length;
@@ -62,7 +62,8 @@ final class KvCache {
      * Writes k, v [B, Hkv, L, hd] of {@code layer} at positions [length, length + L) and returns
      * views {keys, values} over [0, length + L).
      */
-    Tensor[] write(int layer, Tensor k, Tensor v) {
+    @Override
+    public Tensor[] write(int layer, Tensor k, Tensor v) {
         long l = k.size(2);
         if (length + l > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + l + " > capacity " + capacity);
@@ -73,7 +74,8 @@ final class KvCache {
     }
 
     /** Marks {@code l} more positions as written (after all layers of one forward call). */
-    void advance(long l) {
+    @Override
+    public void advance(long l) {
         length += (int) l;
     }
 }

@@ -66,10 +66,10 @@ public final class LanguageModel extends Module {
      * @param embeds    [B, L, D] input embeddings
      * @param positions [B, L] int64 RoPE positions
      * @param mask      [B, 1, L, Lk] bool, true where a query may attend to a key (Lk = cached + L)
-     * @param cache     KV cache to read and extend, or null (then Lk = L)
+     * @param cache     keys and values of earlier positions to attend to and extend, or null (then Lk = L)
      * @return hidden states [B, L, D] after the final RMSNorm
      */
-    Tensor forward(Tensor embeds, Tensor positions, Tensor mask, KvCache cache) {
+    Tensor forward(Tensor embeds, Tensor positions, Tensor mask, AttentionKv cache) {
         Tensor[] cs = Rotary.cosSin1d(positions, config.headDim(), config.ropeTheta());
         Tensor x = embeds;
         for (int i = 0; i < layers.length; i++) {
@@ -106,13 +106,13 @@ public final class LanguageModel extends Module {
             downProj = mlp.register_module("down_proj", new Linear(c.intermediateSize(), d, false, init, residualStd));
         }
 
-        Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache cache, int index) {
+        Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, AttentionKv cache, int index) {
             x = x.add(attention(inputNorm.forward(x), cos, sin, mask, cache, index));
             Tensor h = postAttentionNorm.forward(x);
             return x.add(downProj.forward(torch.silu(gateProj.forward(h)).mul(upProj.forward(h))));
         }
 
-        private Tensor attention(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache cache, int index) {
+        private Tensor attention(Tensor x, Tensor cos, Tensor sin, Tensor mask, AttentionKv cache, int index) {
             long b = x.size(0), l = x.size(1);
             Tensor q = qProj.forward(x).view(b, l, heads, headDim).transpose(1, 2);     // [B, H, L, hd]
             Tensor k = kProj.forward(x).view(b, l, kvHeads, headDim).transpose(1, 2);   // [B, Hkv, L, hd]

@@ -36,8 +36,9 @@ public record ModelConfig(
         int intermediateSize,
         @Key(def = "false", help = "train the language model only (the vision tower and merger stay fixed)")
         boolean freezeVision,
-        @Key(def = "true", help = "built-in model: the G samples of a prompt decode from one prefill, and training encodes "
-                + "each distinct image once per micro-batch; false repeats both per response (same results; for comparisons)")
+        @Key(def = "true", help = "built-in model: the G samples of a prompt decode from one prefill, and training runs "
+                + "each distinct prompt (image and tokens) once per micro-batch, its responses attending to it; false repeats "
+                + "both per response (same results; for comparisons)")
         boolean sharePromptCompute,
         @Key(def = "float32", help = "loaded Hugging Face model: parameter dtype, float32 or bfloat16 (the loss math stays float32)")
         WeightDtype dtype,

@@ -104,24 +104,12 @@ public final class VisionLanguageModel extends Module {
      * The last response token is never fed in (nothing is predicted from it).
      */
     public Tensor responseHidden(Tensor pixels, Tensor promptIds, Tensor promptMask, Tensor responseIds) {
-        return responseHidden(pixels, promptIds, promptMask, responseIds, null);
-    }
-
-    /**
-     * {@link #responseHidden(Tensor, Tensor, Tensor, Tensor)} with row i's image
-     * {@code pixels[imageOfRow[i]]}: the vision tower runs once per distinct image, and its tokens
-     * are shared by the rows that show it (their gradients add up, as with one pass per row).
-     *
-     * @param imageOfRow [B] indices into {@code pixels} [I, C, H, W], or null for one image per row
-     */
-    public Tensor responseHidden(Tensor pixels, Tensor promptIds, Tensor promptMask, Tensor responseIds,
-                                 long[] imageOfRow) {
         Tensors.requireDims("responseIds", responseIds, 2, "[B, T]");
         long t = responseIds.size(1);
         if (t < 1) {
             throw new IllegalArgumentException("responseIds must have at least one token per row, got T = " + t);
         }
-        Prompt prompt = embedPrompt(pixels, promptIds, promptMask, imageOfRow);
+        Prompt prompt = embedPrompt(pixels, promptIds, promptMask);
         long b = prompt.embeds().size(0);
         if (responseIds.size(0) != b) {
             throw new IllegalArgumentException("responseIds must have B = " + b + " rows (as promptIds), got " + responseIds.size(0));
@@ -139,6 +127,62 @@ public final class VisionLanguageModel extends Module {
         return hidden.narrow(1, prompt.length() - 1, t);
     }
 
+    /**
+     * {@link #responseHidden(Tensor, Tensor, Tensor, Tensor)} of responses that share prompts:
+     * row i continues prompt {@code rowPrompt[i]}. Each distinct prompt (its image and its
+     * tokens) runs once; the responses then attend to its keys and values. The hidden states
+     * equal those of repeating each prompt per row (up to float rounding), and so do the
+     * gradients: a prompt's share of every row's gradient adds up in its one pass.
+     *
+     * @param pixels    [U, C, H, W] one image per distinct prompt
+     * @param promptIds [U, P] left-padded distinct prompts (pad id = padding)
+     * @param rowPrompt [B] the prompt of each response row, in [0, U)
+     * @param responseIds [B, T]
+     */
+    public Tensor responseHiddenSharedPrompts(Tensor pixels, Tensor promptIds, long[] rowPrompt, Tensor responseIds) {
+        Tensors.requireDims("responseIds", responseIds, 2, "[B, T]");
+        long b = responseIds.size(0), t = responseIds.size(1);
+        if (t < 1) {
+            throw new IllegalArgumentException("responseIds must have at least one token per row, got T = " + t);
+        }
+        if (rowPrompt.length != b) {
+            throw new IllegalArgumentException("rowPrompt: expected one prompt index per response row (" + b + "), got "
+                    + rowPrompt.length);
+        }
+        long prompts = promptIds.size(0);
+        for (int i = 0; i < rowPrompt.length; i++) {
+            if (rowPrompt[i] < 0 || rowPrompt[i] >= prompts) {
+                throw new IllegalArgumentException("rowPrompt[" + i + "]: expected an index in [0, " + prompts
+                        + ") (the rows of promptIds), got " + rowPrompt[i]);
+            }
+        }
+        Prompt prompt = embedPrompt(pixels, promptIds, null);
+        long p = prompt.length();
+        if (p + t - 1 > config.maxSeqLen()) {
+            throw new IllegalArgumentException("prompt (" + p + " positions with image tokens) + response ("
+                    + t + ") - 1 must be <= maxSeqLen " + config.maxSeqLen() + ", got " + (p + t - 1));
+        }
+        Device device = device();
+        PromptKv kv = new PromptKv(config.numLayers());
+        Tensor promptHidden = language.forward(prompt.embeds(), positionsOf(prompt.valid()), causalMask(prompt.valid()), kv);
+        Tensor rows = Tensors.longs(rowPrompt, device, b);
+        Tensor last = promptHidden.select(1, p - 1).index_select(0, rows).unsqueeze(1); // predicts response token 0
+        if (t == 1) return last;
+
+        // Response tokens 0 .. T-2 after the prompt's real tokens: positions count on from them, each
+        // sees its prompt's real tokens and the responses tokens up to itself.
+        long l = t - 1;
+        Tensor promptValid = prompt.valid().index_select(0, rows);                              // [B, P']
+        Tensor realTokens = promptValid.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long));
+        Tensor positions = realTokens.add(torch.arange(new org.bytedeco.pytorch.Scalar(l)).to(device, torch.ScalarType.Long).unsqueeze(0));
+        Tensor causal = torch.ones(l, l).to(device, torch.ScalarType.Bool).tril();
+        Tensor mask = torch.cat(new TensorVector(promptValid.unsqueeze(1).expand(b, l, p), causal.unsqueeze(0).expand(b, l, l)), 2)
+                .unsqueeze(1);                                                                    // [B, 1, T-1, P' + T-1]
+        Tensor hidden = language.forward(language.embed(responseIds.narrow(1, 0, l).to(device, torch.ScalarType.Long)),
+                positions, mask, kv.forRows(rows));
+        return torch.cat(new TensorVector(last, hidden), 1);
+    }
+
     /** The expanded prompt: embeddings [B, P', D] and validity [B, P'] (false at left padding). */
     record Prompt(Tensor embeds, Tensor valid, long[] validCounts) {
         long length() {
@@ -148,11 +192,6 @@ public final class VisionLanguageModel extends Module {
 
     /** Embeds the prompt text and splices each row's image tokens in place of its placeholder. */
     Prompt embedPrompt(Tensor pixels, Tensor promptIds, Tensor promptMask) {
-        return embedPrompt(pixels, promptIds, promptMask, null);
-    }
-
-    /** {@link #embedPrompt(Tensor, Tensor, Tensor)} with row i showing {@code pixels[imageOfRow[i]]} (null: image i). */
-    Prompt embedPrompt(Tensor pixels, Tensor promptIds, Tensor promptMask, long[] imageOfRow) {
         Tensors.requireDims("promptIds", promptIds, 2, "[B, P]");
         int b = (int) promptIds.size(0), p = (int) promptIds.size(1);
         if (b < 1 || p < 1) {
@@ -177,27 +216,14 @@ public final class VisionLanguageModel extends Module {
             }
         }
         int imageTokens = pixels == null ? 0 : config.numImageTokens();
-        if (imageOfRow != null) {
-            if (imageOfRow.length != b) {
-                throw new IllegalArgumentException("imageOfRow: expected one index per prompt (" + b + "), got " + imageOfRow.length);
-            }
-            long images = pixels == null ? 0 : pixels.size(0);
-            for (int i = 0; i < b; i++) {
-                if (imageOfRow[i] < 0 || imageOfRow[i] >= images) {
-                    throw new IllegalArgumentException("imageOfRow[" + i + "]: expected an index in [0, " + images
-                            + ") (the images in pixels), got " + imageOfRow[i]);
-                }
-            }
-        } else if (pixels != null && pixels.dim() >= 1 && pixels.size(0) != b) {
+        if (pixels != null && pixels.dim() >= 1 && pixels.size(0) != b) {
             throw new IllegalArgumentException("pixels must have B = " + b + " images (one per prompt), got " + pixels.size(0));
         }
         PromptLayout layout = PromptLayout.of(ids, mask, b, p, imageTokens, config.imageTokenId(), config.vocabSize());
         Tensor idsOnDevice = promptIds.to(device, torch.ScalarType.Long);
         Tensor table = language.embed(idsOnDevice).reshape(-1, config.hiddenSize());
         if (pixels != null) {
-            Tensor encoded = encodeImages(pixels.to(device, torch.ScalarType.Float));
-            if (imageOfRow != null) encoded = encoded.index_select(0, Tensors.longs(imageOfRow, device, b));
-            Tensor images = encoded.reshape(-1, config.hiddenSize());
+            Tensor images = encodeImages(pixels.to(device, torch.ScalarType.Float)).reshape(-1, config.hiddenSize());
             table = torch.cat(new TensorVector(table, images), 0);
         }
         Tensor sources = Tensors.longs(layout.sources(), device, layout.sources().length);

@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code model.share_prompt_compute}: one prefill per group in rollout and one vision pass per
- * image in training give what repeating both per response gives.
+ * {@code model.share_prompt_compute}: one prefill per group in rollout and one prompt pass (image
+ * and tokens) per distinct prompt in training give what repeating both per response gives.
  */
 class PromptSharingTest {
     private static final int GROUP = 4;
@@ -57,21 +57,33 @@ class PromptSharingTest {
         }
     }
 
-    @Test
-    void oneVisionPassPerImageGivesThePerResponseGradients() {
+    @org.junit.jupiter.params.ParameterizedTest(name = "rows grouped by prompt: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void onePromptPassPerPromptGivesThePerResponseLogitsAndGradients(boolean grouped) {
         RunConfig c = RlTrainerTest.tiny("grpo");
         try (BuiltinPolicy shared = RlTrainerTest.tinyPolicy(c);
              BuiltinPolicy repeated = RlTrainerTest.tinyPolicy(c.with("model.share_prompt_compute=false"));
              PointerScope scope = new PointerScope()) {
             List<Map<String, Tensor>> grads = new ArrayList<>();
+            List<Tensor> logitsOf = new ArrayList<>();
             Tensor ids = torch.randint(0, RlTrainerTest.TOKENIZER.vocabSize(), new long[] {3 * GROUP, 5});
             Tensor weights = torch.randn(3 * GROUP, 5, RlTrainerTest.TOKENIZER.vocabSize());
             for (BuiltinPolicy policy : List.of(shared, repeated)) {
+                List<EncodedPrompt> distinct = prompts(policy, c);
                 List<EncodedPrompt> rows = new ArrayList<>();
-                for (EncodedPrompt p : prompts(policy, c)) rows.addAll(Collections.nCopies(GROUP, p)); // a group's rows share one prompt object
-                policy.responseLogits(rows, ids).mul(weights).sum().backward();
+                for (EncodedPrompt p : distinct) rows.addAll(Collections.nCopies(GROUP, p)); // a group's rows share one prompt object
+                if (!grouped) {
+                    // a shuffled micro-batch: rows of different prompts interleaved
+                    for (int r = 0; r < rows.size(); r++) rows.set(r, distinct.get((r * 7 + r / 5) % distinct.size()));
+                }
+                Tensor logits = policy.responseLogits(rows, ids);
+                logits.mul(weights).sum().backward();
                 grads.add(policy.trainableParameters());
+                logitsOf.add(logits.detach());
             }
+            double logitDiff = logitsOf.get(0).sub(logitsOf.get(1)).abs().max().item_double();
+            assertTrue(logitDiff <= 1e-5 * Math.max(1, logitsOf.get(1).abs().max().item_double()),
+                    "logits differ by " + logitDiff);
             int checked = 0;
             for (Map.Entry<String, Tensor> e : grads.get(0).entrySet()) {
                 Tensor a = e.getValue().grad(), b = grads.get(1).get(e.getKey()).grad();
