@@ -67,7 +67,9 @@ public final class BuiltinTask {
     /**
      * The same problem as {@link #problem} with the worked response written by the task's
      * {@link Teacher} (identical for a perfect teacher): what supervised training imitates. Its
-     * worked response may contradict its (exact) answer, so evaluate on {@link #problem}s.
+     * worked response may contradict its (exact) answer, so evaluate on {@link #problem}s. With
+     * {@code task.demo_max_difficulty} below {@code task.max_difficulty} the demonstrations are
+     * drawn from the levels up to it only (then problem i and demonstration i differ).
      */
     public Problem demonstration(Split split, long index) {
         return generate(split, index, WorkedBy.TEACHER);
@@ -86,7 +88,8 @@ public final class BuiltinTask {
                 ? types.get(new Random(mix(config.seed() ^ TYPE_STREAM, split.ordinal(), index, 0)).nextInt(types.size())) : null;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             Random rng = new Random(mix(config.seed(), split.ordinal(), index, attempt));
-            int difficulty = config.minDifficulty() + rng.nextInt(config.maxDifficulty() - config.minDifficulty() + 1);
+            int maxDifficulty = workedBy == WorkedBy.TEACHER ? config.demonstrationMaxDifficulty() : config.maxDifficulty();
+            int difficulty = config.minDifficulty() + rng.nextInt(maxDifficulty - config.minDifficulty() + 1);
             QuestionType drawn = types.get(rng.nextInt(types.size()));
             QuestionType type = fixedType != null ? fixedType : drawn;
             Scene scene = sampler.sample(rng, difficulty);

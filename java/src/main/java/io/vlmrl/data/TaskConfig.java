@@ -40,7 +40,10 @@ public record TaskConfig(
         int heldOutPercent,
         @Key(def = "0.45", min = 0, max = 0.99,
                 help = "chance that the teacher of the SFT demonstrations overlooks each shape it counts (0: perfect)")
-        double teacherMissRate) {
+        double teacherMissRate,
+        @Key(def = "0", min = 0, max = MAX_LEVEL, help = "hardest difficulty level of the SFT demonstrations (0: "
+                + "task.max_difficulty); below it, the harder levels are left to RL")
+        int demoMaxDifficulty) {
 
     public static final int MAX_LEVEL = 3;
 
@@ -70,6 +73,11 @@ public record TaskConfig(
             throw new IllegalArgumentException("config key 'task.image_size': expected >= "
                     + SceneRenderer.MIN_CELL_PIXELS * gridSize + " for a " + gridSize + "x" + gridSize + " grid, got '"
                     + imageSize + "'");
+        }
+        if (demoMaxDifficulty != 0 && (demoMaxDifficulty < minDifficulty || demoMaxDifficulty > maxDifficulty)) {
+            throw new IllegalArgumentException("config key 'task.demo_max_difficulty': expected 0 or an integer in ["
+                    + minDifficulty + " (task.min_difficulty), " + maxDifficulty + " (task.max_difficulty)], got '"
+                    + demoMaxDifficulty + "'");
         }
         if (!(teacherMissRate >= 0 && teacherMissRate < 1)) {
             throw new IllegalArgumentException("config key 'task.teacher_miss_rate': expected a number in [0, 1), got '"
@@ -103,7 +111,12 @@ public record TaskConfig(
 
     public TaskConfig withQuestionTypes(Set<QuestionType> types) {
         return new TaskConfig(seed, imageSize, gridSize, minDifficulty, maxDifficulty,
-                types.stream().sorted().map(QuestionType::id).toList(), heldOutPercent, teacherMissRate);
+                types.stream().sorted().map(QuestionType::id).toList(), heldOutPercent, teacherMissRate, demoMaxDifficulty);
+    }
+
+    /** The hardest difficulty level of the demonstrations ({@code demo_max_difficulty}, or max_difficulty for 0). */
+    public int demonstrationMaxDifficulty() {
+        return demoMaxDifficulty == 0 ? maxDifficulty : demoMaxDifficulty;
     }
 
     public TaskConfig withSeed(long newSeed) {

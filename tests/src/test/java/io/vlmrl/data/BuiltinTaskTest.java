@@ -81,6 +81,24 @@ class BuiltinTaskTest {
     }
 
     @Test
+    void demonstrationsStopAtTheirOwnHardestLevelAndLeaveTheRestToRl() {
+        BuiltinTask task = new BuiltinTask(io.vlmrl.config.Schema.with(TaskConfig.defaults(), "demo_max_difficulty=1"));
+        Set<Integer> problemLevels = new HashSet<>(), demoLevels = new HashSet<>();
+        for (int i = 0; i < 60; i++) {
+            Problem demo = task.demonstration(Split.TRAIN, i);
+            int shapes = PixelSceneReader.read(demo.image(), 4).size();
+            assertTrue(shapes <= TaskConfig.Difficulty.maxShapes(1), "demonstration " + i + " has " + shapes + " shapes");
+            demoLevels.add(demo.difficulty());
+            problemLevels.add(task.problem(Split.TRAIN, i).difficulty());
+        }
+        assertEquals(Set.of(1), demoLevels);
+        assertEquals(Set.of(1, 2, 3), problemLevels, "RL prompts and held-out problems keep every level");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> io.vlmrl.config.Schema.with(TaskConfig.defaults(), "max_difficulty=2", "demo_max_difficulty=3"));
+        assertTrue(e.getMessage().contains("task.demo_max_difficulty") && e.getMessage().contains("got '3'"), e.getMessage());
+    }
+
+    @Test
     void sameSeedGivesTheSameProblemsAndAnotherSeedDifferentOnes() {
         BuiltinTask again = new BuiltinTask(TaskConfig.defaults());
         BuiltinTask other = new BuiltinTask(TaskConfig.defaults().withSeed(7));
