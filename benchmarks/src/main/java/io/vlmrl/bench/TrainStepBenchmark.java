@@ -37,8 +37,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * One RL training step of the built-in model through the trainer's own API
  * ({@link RlTrainer#step()}: rollout generation, rewards, advantages, K passes of updates),
  * with {@code kernels.backend=fused} against {@code kernels.backend=eager}, and with
- * {@code model.share_prompt_compute} on (one prefill per group, one vision pass per image) against
- * off. All start from the same untrained model and seeds, so they generate the same rollouts and
+ * {@code model.share_prompt_compute} on (one prefill per group in rollout, one pass per distinct
+ * prompt in training) against off. All start from the same untrained model and seeds, so they generate the same rollouts and
  * differ only in how the work is done.
  *
  * <p>Besides the time per step, the {@link StepTokens} counter reports the step's tokens
@@ -75,7 +75,7 @@ public class TrainStepBenchmark {
     @Param({"48"})
     public int imageSize;
 
-    /** model.share_prompt_compute: a group's prompt prefilled and its image encoded once, or per response. */
+    /** model.share_prompt_compute: a group's prompt (image and tokens) run once, or per response. */
     @Param({"true", "false"})
     public boolean sharePromptCompute;
 

@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.nn.AttentionKv;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;

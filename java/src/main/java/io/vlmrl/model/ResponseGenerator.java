@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.nn.KvCache;
 import io.vlmrl.policy.NonFiniteException;
 import io.vlmrl.policy.SamplingConfig;
 import io.vlmrl.policy.SamplingStreams;
@@ -85,7 +86,8 @@ public final class ResponseGenerator {
                         + maxNew + " must be <= maxSeqLen " + config.maxSeqLen());
             }
             // Prefill: each prompt once, then its cache, key mask and last hidden state repeated G times.
-            KvCache cache = new KvCache(config, prompts, capacity, device);
+            KvCache cache = new KvCache(config.numLayers(), prompts, config.numKvHeads(), capacity, config.headDim(), device,
+                    torch.ScalarType.Float);
             Tensor keyValid = torch.zeros(prompts, capacity).to(device, torch.ScalarType.Bool);
             keyValid.narrow(1, 0, promptLength).copy_(prompt.valid());
             Tensor prefillHidden = lm.forward(prompt.embeds(), VisionLanguageModel.positionsOf(prompt.valid()),

@@ -1,5 +1,6 @@
 package io.vlmrl.model;
 
+import io.vlmrl.nn.PromptKv;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;

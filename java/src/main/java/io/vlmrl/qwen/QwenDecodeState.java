@@ -1,5 +1,6 @@
 package io.vlmrl.qwen;
 
+import io.vlmrl.nn.KvCache;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 
@@ -16,11 +17,11 @@ import org.bytedeco.pytorch.Tensor;
  * state only inside it.
  */
 public final class QwenDecodeState {
-    final QwenKvCache cache;
+    final KvCache cache;
     final Tensor keyValid;      // [B, capacity] bool
     final long[] nextPositions; // [B]
 
-    QwenDecodeState(QwenKvCache cache, Tensor keyValid, long[] nextPositions) {
+    QwenDecodeState(KvCache cache, Tensor keyValid, long[] nextPositions) {
         this.cache = cache;
         this.keyValid = keyValid;
         this.nextPositions = nextPositions;

@@ -1,5 +1,6 @@
 package io.vlmrl.qwen;
 
+import io.vlmrl.nn.AttentionKv;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
@@ -44,13 +45,13 @@ final class QwenDecoderLayer extends Module {
      * @param mask  [B, 1, L, Lk] bool, true where a query may attend a key
      * @param cache KV cache to extend and read, or null (then Lk = L)
      */
-    Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, QwenKvCache cache, int index) {
+    Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, AttentionKv cache, int index) {
         x = x.add(attention(inputNorm.forward(x), cos, sin, mask, cache, index));
         Tensor h = postAttentionNorm.forward(x);
         return x.add(downProj.forward(torch.silu(gateProj.forward(h)).mul(upProj.forward(h))));
     }
 
-    private Tensor attention(Tensor x, Tensor cos, Tensor sin, Tensor mask, QwenKvCache cache, int index) {
+    private Tensor attention(Tensor x, Tensor cos, Tensor sin, Tensor mask, AttentionKv cache, int index) {
         long b = x.size(0), l = x.size(1);
         Tensor q = qProj.forward(x).view(b, l, heads, headDim).transpose(1, 2);    // [B, H, L, hd]
         Tensor k = kProj.forward(x).view(b, l, kvHeads, headDim).transpose(1, 2);  // [B, Hkv, L, hd]

@@ -1,5 +1,6 @@
 package io.vlmrl.qwen;
 
+import io.vlmrl.nn.AttentionKv;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -55,7 +56,7 @@ public final class QwenLanguageModel extends Module {
      * @param probe     receives {@code lm.layer_out.<i>} and {@code lm.final_norm_out}, or null
      * @return hidden states [B, L, D] after the final norm
      */
-    Tensor forward(Tensor embeds, Tensor positions, Tensor mask, QwenKvCache cache, QwenProbe probe) {
+    Tensor forward(Tensor embeds, Tensor positions, Tensor mask, AttentionKv cache, QwenProbe probe) {
         Tensor[] cs = QwenRotary.mropeCosSin(positions, config.headDim(), config.ropeTheta(), config.mropeSection());
         Tensor x = embeds;
         Tensor cos = cs[0].to(x.scalar_type()), sin = cs[1].to(x.scalar_type());

@@ -1,5 +1,6 @@
 package io.vlmrl.qwen;
 
+import io.vlmrl.nn.PromptKv;
 import io.vlmrl.data.ImageSource;
 import io.vlmrl.data.Problem;
 import io.vlmrl.hf.HfTokenizer;
@@ -44,14 +45,15 @@ import java.util.Objects;
  * ({@code <|im_end|>} for Qwen2.5-VL); generation stops at any of the end ids those files give.
  *
  * <h2>Teacher forcing</h2>
- * {@link #responseHidden} lays each row out as [left padding, prompt, response] with the prompts
- * left-padded to the longest, attends to every non-padding token under the causal mask, computes
- * M-RoPE positions from the prompt (response tokens, whatever their ids, count as text), and
- * returns the hidden states of the rows that predict the response tokens. Response padding is
- * attended like real tokens: it comes after every real token of its row, so under the causal mask
- * no real position sees it. The vision tower runs once per call, over the images of the distinct
- * prompt objects only: rows of one group share one {@link EncodedPrompt} object, and its image
- * tokens are reused for each of them (the gradients add up over the rows, as with one pass per row).
+ * {@link #responseHidden} computes what a pass over [left padding, prompt, response] per row gives
+ * (the prompts left-padded to the longest, every non-padding token attended under the causal mask,
+ * M-RoPE positions from the prompt, response tokens counting as text) and returns the hidden
+ * states of the positions that predict the response tokens. It runs each distinct prompt object
+ * once (rows of one group share one {@link EncodedPrompt} object): the vision tower over its
+ * images and the language model over its tokens; each response row then attends to its prompt's
+ * keys and values ({@code io.vlmrl.nn.PromptKv}), so the gradients of a prompt add up over its
+ * rows, as with one pass per row. Response padding is attended like real tokens: it comes after
+ * every real token of its row, so under the causal mask no real position sees it.
  *
  * <h2>Dtypes</h2>
  * Parameters are held in {@link Options#dtype()} ({@code model.dtype}). {@link #responseHidden} is
@@ -347,51 +349,62 @@ public final class QwenPolicy implements Policy {
             slotOf[r] = slot;
             promptLength = Math.max(promptLength, p.length());
         }
-        int l = promptLength + t;
+        // Each distinct prompt runs once (left-padded to the longest); every response row then attends to
+        // its prompt's keys and values, so a group's prompt costs one pass however many rows share it.
+        int u = distinct.size();
         long neutral = files.tokenizer().padId();
-        long[][] ropeIds = new long[b][l];
-        boolean[][] attended = new boolean[b][l];
-        long[] ids = new long[b * l];
-        long[] mask = new long[b * l];
-        List<long[][]> rowGrids = new ArrayList<>();
-        long[] imagePositions = new long[b * promptLength];
-        int imageTokens = 0;
-        int imageId = files.config().imageTokenId();
-        for (int r = 0; r < b; r++) {
-            QwenPrompt p = distinct.get(slotOf[r]);
+        long[][] ropeIds = new long[u][promptLength];
+        boolean[][] attended = new boolean[u][promptLength];
+        long[] ids = new long[u * promptLength];
+        List<long[][]> promptGrids = new ArrayList<>();
+        int[] ownSlot = new int[u];
+        for (int s = 0; s < u; s++) {
+            QwenPrompt p = distinct.get(s);
             long[] pid = p.ids();
             int start = promptLength - pid.length; // left padding
-            Arrays.fill(ids, r * l, r * l + start, neutral);
-            Arrays.fill(ropeIds[r], neutral);
-            System.arraycopy(pid, 0, ids, r * l + start, pid.length);
-            System.arraycopy(pid, 0, ropeIds[r], start, pid.length);
-            System.arraycopy(response, r * t, ids, r * l + promptLength, t);
-            Arrays.fill(mask, r * l + start, (r + 1) * l, 1L);
-            Arrays.fill(attended[r], start, l, true);
-            for (int k = 0; k < pid.length; k++) {
-                if (pid[k] == imageId) {
-                    imagePositions[imageTokens++] = (long) r * l + start + k;
-                }
-            }
-            rowGrids.add(p.gridThw());
+            Arrays.fill(ids, s * promptLength, s * promptLength + start, neutral);
+            Arrays.fill(ropeIds[s], neutral);
+            System.arraycopy(pid, 0, ids, s * promptLength + start, pid.length);
+            System.arraycopy(pid, 0, ropeIds[s], start, pid.length);
+            Arrays.fill(attended[s], start, promptLength, true);
+            promptGrids.add(p.gridThw());
+            ownSlot[s] = s;
         }
         Device device = model.device();
-        Tensor rowImages = rowImageTokens(distinct, slotOf, device);
-        long expectedImageTokens = rowImages == null ? 0 : rowImages.size(0);
-        if (imageTokens != expectedImageTokens) {
-            throw new IllegalArgumentException("the prompts hold " + imageTokens + " image tokens (id " + imageId
-                    + ") but their images give " + expectedImageTokens);
-        }
-        long d = files.config().text().hiddenSize();
-        Tensor embeds = model.language().embed(QwenTensors.longs(ids, device, b, l));
-        if (rowImages != null) {
-            Tensor index = QwenTensors.longs(Arrays.copyOf(imagePositions, imageTokens), device, imageTokens);
-            embeds = embeds.reshape(b * l, d).index_copy(0, index, rowImages.to(embeds.scalar_type())).view(b, l, d);
-        }
-        long[][] grids = rowGrids.stream().flatMap(Arrays::stream).toArray(long[][]::new);
+        Tensor embeds = model.embedInputs(QwenTensors.longs(ids, device, u, promptLength),
+                rowImageTokens(distinct, ownSlot, device));
+        long[][] grids = promptGrids.stream().flatMap(Arrays::stream).toArray(long[][]::new);
         QwenRopeIndex.Result rope = QwenRopeIndex.compute(files.config(), ropeIds, attended, grids);
-        Tensor hidden = model.forwardEmbeddings(embeds, rope.toTensor(device), QwenTensors.longs(mask, device, b, l), null);
-        return hidden.narrow(1, promptLength - 1, t).to(torch.ScalarType.Float);
+        boolean[] flatAttended = new boolean[u * promptLength];
+        for (int s = 0; s < u; s++) System.arraycopy(attended[s], 0, flatAttended, s * promptLength, promptLength);
+        Tensor valid = QwenTensors.bools(flatAttended, device, u, promptLength);
+        PromptKv kv = new PromptKv(files.config().text().numLayers());
+        Tensor promptHidden = model.language().forward(embeds, rope.toTensor(device), QwenVlModel.causalMask(valid), kv, null);
+        Tensor rows = QwenTensors.longs(Arrays.stream(slotOf).asLongStream().toArray(), device, b);
+        Tensor last = promptHidden.select(1, promptLength - 1).index_select(0, rows).unsqueeze(1); // predicts token 0
+        if (t == 1) {
+            return last.to(torch.ScalarType.Float);
+        }
+        // Response tokens 0 .. T-2: text positions counting on from each prompt's next position on all
+        // three M-RoPE axes; each sees its prompt's real tokens and the response up to itself.
+        int l = t - 1;
+        long[] next = rope.nextPositions();
+        long[] positions = new long[3 * b * l];
+        long[] input = new long[b * l];
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < l; j++) {
+                for (int axis = 0; axis < 3; axis++) {
+                    positions[(axis * b + r) * l + j] = next[slotOf[r]] + j;
+                }
+                input[r * l + j] = response[r * t + j];
+            }
+        }
+        Tensor causal = torch.ones(l, l).to(device, torch.ScalarType.Bool).tril();
+        Tensor mask = torch.cat(new TensorVector(valid.index_select(0, rows).unsqueeze(1).expand(b, l, promptLength),
+                causal.unsqueeze(0).expand(b, l, l)), 2).unsqueeze(1);                   // [B, 1, T-1, P + T-1]
+        Tensor hidden = model.language().forward(model.language().embed(QwenTensors.longs(input, device, b, l)),
+                QwenTensors.longs(positions, device, 3, b, l), mask, kv.forRows(rows), null);
+        return torch.cat(new TensorVector(last, hidden), 1).to(torch.ScalarType.Float);
     }
 
     /**

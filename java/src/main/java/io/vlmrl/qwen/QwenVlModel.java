@@ -1,5 +1,6 @@
 package io.vlmrl.qwen;
 
+import io.vlmrl.nn.KvCache;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -218,7 +219,8 @@ public final class QwenVlModel extends Module {
         Tensor valid = attentionMask == null
                 ? torch.ones(b, p).to(device, torch.ScalarType.Bool)
                 : validMask(attentionMask, b, p).to(device, torch.ScalarType.Bool);
-        QwenKvCache cache = new QwenKvCache(config.text(), b, capacity, device, embeds.scalar_type());
+        KvCache cache = new KvCache(config.text().numLayers(), b, config.text().numKvHeads(), capacity,
+                config.text().headDim(), device, embeds.scalar_type());
         Tensor keyValid = torch.zeros(b, capacity).to(device, torch.ScalarType.Bool);
         keyValid.narrow(1, 0, p).copy_(valid);
         Tensor hidden = language.forward(embeds, rope.toTensor(device), causalMask(valid), cache, null);

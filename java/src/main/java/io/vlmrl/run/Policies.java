@@ -63,7 +63,7 @@ public final class Policies {
             if (!model.sharePromptCompute()) {
                 throw new IllegalArgumentException("config key 'model.share_prompt_compute': expected true for the Hugging Face "
                         + "model in '" + dir + "' (its generator always decodes a group from one prefill and its training "
-                        + "forward always encodes each image once), got false");
+                        + "forward always runs each distinct prompt once), got false");
             }
             return QwenPolicy.load(dir, new QwenPolicy.Options(model.freezeVision(), model.dtype(), model.saveDtype(),
                     model.saveShardBytes()));

@@ -287,7 +287,8 @@ public final class ResultsReport {
         }
         out.append("\nA step is rollout generation + rewards + advantages + K update passes; tokens are the trainer's "
                 + "own count (generated + trained). shared: model.share_prompt_compute=true (a group decodes from one "
-                + "prefill of its prompt; training encodes each image once per micro-batch); repeated: both per "
+                + "prefill of its prompt; training runs each distinct prompt, image and tokens, once per micro-batch, its "
+                + "responses attending to it); repeated: both per "
                 + "response. fused / eager: kernels.backend, only the update passes differ. Target: sharing >= 1.5x at G = 8.\n\n");
     }
 

@@ -1,4 +1,4 @@
-package io.vlmrl.model;
+package io.vlmrl.nn;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -11,11 +11,11 @@ import org.bytedeco.pytorch.global.torch;
  * responses run with, each row reading its prompt's keys and values (an {@code index_select}, so
  * the gradients of a prompt's rows add up in the prompt pass, as they would over repeated rows).
  */
-final class PromptKv implements AttentionKv {
+public final class PromptKv implements AttentionKv {
     private final Tensor[] keys, values;
     private final Tensor rowPrompt; // null while recording the prompt pass
 
-    PromptKv(int layers) {
+    public PromptKv(int layers) {
         this(new Tensor[layers], new Tensor[layers], null);
     }
 
@@ -31,7 +31,7 @@ final class PromptKv implements AttentionKv {
      *
      * @param rowPrompt [B] int64 indices into the recorded prompts
      */
-    PromptKv forRows(Tensor rowPrompt) {
+    public PromptKv forRows(Tensor rowPrompt) {
         for (int i = 0; i < keys.length; i++) {
             if (keys[i] == null) throw new IllegalStateException("layer " + i + " of the prompt pass was not recorded");
         }

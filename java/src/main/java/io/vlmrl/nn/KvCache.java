@@ -1,31 +1,33 @@
-package io.vlmrl.model;
+package io.vlmrl.nn;
 
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * Keys and values of every decoder layer for incremental decoding, preallocated to a fixed
- * capacity so that a decode step writes in place instead of concatenating.
+ * capacity so that a decode step writes in place instead of concatenating (no autograd: an
+ * inference cache; training uses {@link PromptKv}).
  *
- * <p>Per layer: keys/values [B, numKvHeads, capacity, headDim] (keys already rotated). A forward
+ * <p>Per layer: keys/values [B, kvHeads, capacity, headDim] (keys already rotated). A forward
  * call writes its L new positions at {@link #length()} in every layer and then {@link #advance}s.
+ * The cache owns its tensors; they are freed with the {@code PointerScope} it was made in.
  */
-final class KvCache implements AttentionKv {
+public final class KvCache implements AttentionKv {
     private final Tensor[] keys, values;
     private final int capacity;
     private int length;
 
-    KvCache(VlmConfig config, long batch, int capacity, Device device) {
-        this.capacity = capacity;
-        keys = new Tensor[config.numLayers()];
-        values = new Tensor[config.numLayers()];
-        TensorOptions options = new TensorOptions(device).dtype(new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Float));
-        for (int i = 0; i < keys.length; i++) {
-            keys[i] = torch.zeros(new long[] {batch, config.numKvHeads(), capacity, config.headDim()}, options);
-            values[i] = torch.zeros(new long[] {batch, config.numKvHeads(), capacity, config.headDim()}, options);
+    public KvCache(int layers, long batch, int kvHeads, int capacity, int headDim, Device device, torch.ScalarType dtype) {
+        this(new Tensor[layers], new Tensor[layers], capacity, 0);
+        TensorOptions options = new TensorOptions(device).dtype(new ScalarTypeOptional(dtype));
+        long[] shape = {batch, kvHeads, capacity, headDim};
+        for (int i = 0; i < layers; i++) {
+            keys[i] = torch.zeros(shape, options);
+            values[i] = torch.zeros(shape, options);
         }
     }
 
@@ -37,25 +39,31 @@ final class KvCache implements AttentionKv {
     }
 
     /**
-     * A cache of {@code rows} x this one's rows, row i repeated {@code rows} times in a row (the
-     * G samples of a prompt decode from one prefill); same capacity and length.
+     * A cache of {@code times} x this one's rows, row r repeated {@code times} times in a row
+     * (rows r·times .. r·times + times - 1: the G samples of a prompt decode from one prefill);
+     * same capacity and length.
      */
-    KvCache repeatRows(int rows) {
+    public KvCache repeatRows(int times) {
         Tensor[] k = new Tensor[keys.length], v = new Tensor[values.length];
         for (int i = 0; i < keys.length; i++) {
-            k[i] = keys[i].repeat_interleave(rows, new LongOptional(0), new LongOptional());
-            v[i] = values[i].repeat_interleave(rows, new LongOptional(0), new LongOptional());
+            k[i] = keys[i].repeat_interleave(times, new LongOptional(0), new LongOptional());
+            v[i] = values[i].repeat_interleave(times, new LongOptional(0), new LongOptional());
         }
         return new KvCache(k, v, capacity, length);
     }
 
     /** Number of positions written (and advanced past) so far. */
-    int length() {
+    public int length() {
         return length;
     }
 
-    int capacity() {
+    public int capacity() {
         return capacity;
+    }
+
+    /** Rows of the cache. */
+    public long batch() {
+        return keys[0].size(0);
     }
 
     /**

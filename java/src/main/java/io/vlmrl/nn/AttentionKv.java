@@ -1,4 +1,4 @@
-package io.vlmrl.model;
+package io.vlmrl.nn;
 
 import org.bytedeco.pytorch.Tensor;
 
@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
  * it is running: a preallocated inference cache ({@link KvCache}) or a training prompt's keys and
  * values kept in the autograd graph ({@link PromptKv}).
  */
-interface AttentionKv {
+public interface AttentionKv {
     /**
      * Takes the rotated keys and values [B, Hkv, L, hd] of {@code layer}'s current tokens and
      * returns {keys, values} [B, Hkv, Lk, hd] over every position they attend to (Lk >= L).
