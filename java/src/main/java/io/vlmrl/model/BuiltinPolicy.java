@@ -1,6 +1,7 @@
 package io.vlmrl.model;
 
 import io.vlmrl.data.Problem;
+import io.vlmrl.policy.DistinctPrompts;
 import io.vlmrl.policy.EncodedPrompt;
 import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.Policy;
@@ -203,17 +204,9 @@ public final class BuiltinPolicy implements Policy {
             return model.responseHidden(in.pixels, in.ids, null, responseIds);
         }
         // One prompt pass per distinct prompt object (a group's rows share one), its rows attending to it.
-        List<EncodedPrompt> distinct = new ArrayList<>();
-        Map<EncodedPrompt, Integer> indexOf = new java.util.IdentityHashMap<>();
-        long[] rowPrompt = new long[prompts.size()];
-        for (int r = 0; r < rowPrompt.length; r++) {
-            rowPrompt[r] = indexOf.computeIfAbsent(prompts.get(r), p -> {
-                distinct.add(p);
-                return distinct.size() - 1;
-            });
-        }
-        Inputs in = inputs(distinct);
-        return model.responseHiddenSharedPrompts(in.pixels, in.ids, rowPrompt, responseIds);
+        DistinctPrompts<EncodedPrompt> distinct = DistinctPrompts.of(prompts);
+        Inputs in = inputs(distinct.prompts());
+        return model.responseHiddenSharedPrompts(in.pixels, in.ids, distinct.promptOfRow(), responseIds);
     }
 
     @Override

@@ -171,16 +171,14 @@ public final class VisionLanguageModel extends Module {
         if (t == 1) return last;
 
         // Response tokens 0 .. T-2 after the prompt's real tokens: positions count on from them, each
-        // sees its prompt's real tokens and the responses tokens up to itself.
-        long l = t - 1;
-        Tensor promptValid = prompt.valid().index_select(0, rows);                              // [B, P']
-        Tensor realTokens = promptValid.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long));
-        Tensor positions = realTokens.add(torch.arange(new org.bytedeco.pytorch.Scalar(l)).to(device, torch.ScalarType.Long).unsqueeze(0));
-        Tensor causal = torch.ones(l, l).to(device, torch.ScalarType.Bool).tril();
-        Tensor mask = torch.cat(new TensorVector(promptValid.unsqueeze(1).expand(b, l, p), causal.unsqueeze(0).expand(b, l, l)), 2)
-                .unsqueeze(1);                                                                    // [B, 1, T-1, P' + T-1]
+        // sees its prompt's real tokens and the response tokens up to itself.
+        int l = (int) t - 1;
+        long[] positions = new long[(int) b * l];
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < l; j++) positions[r * l + j] = prompt.validCounts()[(int) rowPrompt[r]] + j;
+        }
         Tensor hidden = language.forward(language.embed(responseIds.narrow(1, 0, l).to(device, torch.ScalarType.Long)),
-                positions, mask, kv.forRows(rows));
+                Tensors.longs(positions, device, b, l), PromptKv.responseMask(prompt.valid(), rows, l), kv.forRows(rows));
         return torch.cat(new TensorVector(last, hidden), 1);
     }
 

@@ -38,6 +38,21 @@ public final class PromptKv implements AttentionKv {
         return new PromptKv(keys, values, rowPrompt);
     }
 
+    /**
+     * The attention mask [B, 1, L, P + L] (true = may attend) of L response tokens per row that
+     * follow their prompt's P positions: each sees its prompt's real tokens and the response up
+     * to itself.
+     *
+     * @param promptValid [U, P] bool, the real (not padding) positions of the recorded prompts
+     * @param rowPrompt   [B] int64, each row's prompt
+     */
+    public static Tensor responseMask(Tensor promptValid, Tensor rowPrompt, long l) {
+        long b = rowPrompt.size(0), p = promptValid.size(1);
+        Tensor causal = torch.ones(l, l).to(promptValid.device(), torch.ScalarType.Bool).tril();
+        return torch.cat(new TensorVector(promptValid.index_select(0, rowPrompt).unsqueeze(1).expand(b, l, p),
+                causal.unsqueeze(0).expand(b, l, l)), 2).unsqueeze(1);
+    }
+
     @Override
     public Tensor[] write(int layer, Tensor k, Tensor v) {
         if (rowPrompt == null) {

@@ -4,7 +4,6 @@ import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.SamplingConfig;
 import io.vlmrl.policy.SamplingStreams;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -75,42 +74,10 @@ public final class QwenGenerator {
         int[] lengths = new int[rows];
         boolean[] finished = new boolean[rows];
         try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Device device = model.device();
-            int maxLen = 0;
-            long patches = 0;
-            int images = 0;
-            for (QwenPrompt prompt : prompts) {
-                maxLen = Math.max(maxLen, prompt.length());
-                patches += prompt.numPatches();
-                images += prompt.gridThw().length;
-            }
-            long[] ids = new long[p * maxLen];
-            long[] mask = new long[p * maxLen];
-            long[][] grids = new long[images][];
-            int patchValues = model.config().vision().patchValues();
-            float[] pixels = new float[Math.toIntExact(patches * patchValues)];
-            int gi = 0, pixelAt = 0;
-            for (int i = 0; i < p; i++) {
-                QwenPrompt prompt = prompts.get(i);
-                long[] promptIds = prompt.ids();
-                int pad = maxLen - promptIds.length;
-                System.arraycopy(promptIds, 0, ids, i * maxLen + pad, promptIds.length);
-                java.util.Arrays.fill(mask, i * maxLen + pad, (i + 1) * maxLen, 1L);
-                for (long[] grid : prompt.gridThw()) {
-                    grids[gi++] = grid;
-                }
-                float[] values = prompt.pixelValues();
-                if (values.length != prompt.numPatches() * patchValues) {
-                    throw new IllegalArgumentException("prompt " + i + " has " + values.length + " pixel values, expected "
-                            + prompt.numPatches() + " patches × " + patchValues);
-                }
-                System.arraycopy(values, 0, pixels, pixelAt, values.length);
-                pixelAt += values.length;
-            }
-            Tensor imageEmbeds = patches == 0 ? null
-                    : model.encodeImages(QwenTensors.floats(pixels, device, patches, patchValues), grids, null);
-            QwenVlModel.Prefill prefill = model.prefill(QwenTensors.longs(ids, device, p, maxLen),
-                    QwenTensors.longs(mask, device, p, maxLen), imageEmbeds, grids, maxLen + maxNew - 1);
+            QwenPromptBatch batch = QwenPromptBatch.of(prompts, model);
+            int maxLen = batch.length();
+            QwenVlModel.Prefill prefill = model.prefill(batch.ids(), batch.mask(), batch.imageEmbeds(), batch.grids(),
+                    maxLen + maxNew - 1);
             QwenDecodeState state = g == 1 ? prefill.state() : prefill.state().repeatRows(g);
             Tensor firstLogits = g == 1 ? prefill.logits()
                     : prefill.logits().repeat_interleave(g, new LongOptional(0), new LongOptional());

@@ -8,6 +8,7 @@ import io.vlmrl.hf.SafeDtype;
 import io.vlmrl.hf.SafeTensorsWriter;
 import io.vlmrl.model.SaveDtype;
 import io.vlmrl.model.WeightDtype;
+import io.vlmrl.policy.DistinctPrompts;
 import io.vlmrl.policy.EncodedPrompt;
 import io.vlmrl.policy.GeneratedResponses;
 import io.vlmrl.policy.Policy;
@@ -25,7 +26,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -333,125 +333,40 @@ public final class QwenPolicy implements Policy {
         for (int i = 0; i < response.length; i++) {
             checkId("responseIds", i, response[i]);
         }
-        // Distinct prompt objects, in order of first appearance.
-        Map<QwenPrompt, Integer> slots = new IdentityHashMap<>();
-        List<QwenPrompt> distinct = new ArrayList<>();
-        int[] slotOf = new int[b];
-        int promptLength = 0;
-        for (int r = 0; r < b; r++) {
-            QwenPrompt p = qwenPrompt(prompts.get(r));
-            Integer slot = slots.get(p);
-            if (slot == null) {
-                slot = distinct.size();
-                slots.put(p, slot);
-                distinct.add(p);
-            }
-            slotOf[r] = slot;
-            promptLength = Math.max(promptLength, p.length());
-        }
         // Each distinct prompt runs once (left-padded to the longest); every response row then attends to
         // its prompt's keys and values, so a group's prompt costs one pass however many rows share it.
-        int u = distinct.size();
-        long neutral = files.tokenizer().padId();
-        long[][] ropeIds = new long[u][promptLength];
-        boolean[][] attended = new boolean[u][promptLength];
-        long[] ids = new long[u * promptLength];
-        List<long[][]> promptGrids = new ArrayList<>();
-        int[] ownSlot = new int[u];
-        for (int s = 0; s < u; s++) {
-            QwenPrompt p = distinct.get(s);
-            long[] pid = p.ids();
-            int start = promptLength - pid.length; // left padding
-            Arrays.fill(ids, s * promptLength, s * promptLength + start, neutral);
-            Arrays.fill(ropeIds[s], neutral);
-            System.arraycopy(pid, 0, ids, s * promptLength + start, pid.length);
-            System.arraycopy(pid, 0, ropeIds[s], start, pid.length);
-            Arrays.fill(attended[s], start, promptLength, true);
-            promptGrids.add(p.gridThw());
-            ownSlot[s] = s;
+        List<QwenPrompt> rows = new ArrayList<>(b);
+        for (EncodedPrompt p : prompts) {
+            rows.add(qwenPrompt(p));
         }
-        Device device = model.device();
-        Tensor embeds = model.embedInputs(QwenTensors.longs(ids, device, u, promptLength),
-                rowImageTokens(distinct, ownSlot, device));
-        long[][] grids = promptGrids.stream().flatMap(Arrays::stream).toArray(long[][]::new);
-        QwenRopeIndex.Result rope = QwenRopeIndex.compute(files.config(), ropeIds, attended, grids);
-        boolean[] flatAttended = new boolean[u * promptLength];
-        for (int s = 0; s < u; s++) System.arraycopy(attended[s], 0, flatAttended, s * promptLength, promptLength);
-        Tensor valid = QwenTensors.bools(flatAttended, device, u, promptLength);
+        DistinctPrompts<QwenPrompt> distinct = DistinctPrompts.of(rows);
+        QwenPromptBatch batch = QwenPromptBatch.of(distinct.prompts(), model);
         PromptKv kv = new PromptKv(files.config().text().numLayers());
-        Tensor promptHidden = model.language().forward(embeds, rope.toTensor(device), QwenVlModel.causalMask(valid), kv, null);
-        Tensor rows = QwenTensors.longs(Arrays.stream(slotOf).asLongStream().toArray(), device, b);
-        Tensor last = promptHidden.select(1, promptLength - 1).index_select(0, rows).unsqueeze(1); // predicts token 0
+        QwenVlModel.PromptPass pass = model.forwardPrompts(batch.ids(), batch.mask(), batch.imageEmbeds(), batch.grids(), kv);
+        Device device = model.device();
+        Tensor rowPrompt = QwenTensors.longs(distinct.promptOfRow(), device, b);
+        Tensor last = pass.hidden().select(1, batch.length() - 1).index_select(0, rowPrompt).unsqueeze(1); // predicts token 0
         if (t == 1) {
             return last.to(torch.ScalarType.Float);
         }
         // Response tokens 0 .. T-2: text positions counting on from each prompt's next position on all
-        // three M-RoPE axes; each sees its prompt's real tokens and the response up to itself.
+        // three M-RoPE axes.
         int l = t - 1;
-        long[] next = rope.nextPositions();
+        long[] next = pass.rope().nextPositions();
         long[] positions = new long[3 * b * l];
         long[] input = new long[b * l];
         for (int r = 0; r < b; r++) {
             for (int j = 0; j < l; j++) {
                 for (int axis = 0; axis < 3; axis++) {
-                    positions[(axis * b + r) * l + j] = next[slotOf[r]] + j;
+                    positions[(axis * b + r) * l + j] = next[(int) distinct.promptOfRow()[r]] + j;
                 }
                 input[r * l + j] = response[r * t + j];
             }
         }
-        Tensor causal = torch.ones(l, l).to(device, torch.ScalarType.Bool).tril();
-        Tensor mask = torch.cat(new TensorVector(valid.index_select(0, rows).unsqueeze(1).expand(b, l, promptLength),
-                causal.unsqueeze(0).expand(b, l, l)), 2).unsqueeze(1);                   // [B, 1, T-1, P + T-1]
         Tensor hidden = model.language().forward(model.language().embed(QwenTensors.longs(input, device, b, l)),
-                QwenTensors.longs(positions, device, 3, b, l), mask, kv.forRows(rows), null);
+                QwenTensors.longs(positions, device, 3, b, l), PromptKv.responseMask(pass.valid(), rowPrompt, l),
+                kv.forRows(rowPrompt), null);
         return torch.cat(new TensorVector(last, hidden), 1).to(torch.ScalarType.Float);
-    }
-
-    /**
-     * The image tokens of every row's images, rows in order [Σ rows' tokens, D]: the vision tower
-     * runs once over the distinct prompts' images, and each row takes its prompt's slice. Null when
-     * no prompt has an image.
-     */
-    private Tensor rowImageTokens(List<QwenPrompt> distinct, int[] slotOf, Device device) {
-        int unit = files.config().vision().mergeUnit();
-        long[] offset = new long[distinct.size()];
-        long[] count = new long[distinct.size()];
-        long patches = 0, tokens = 0;
-        List<long[]> grids = new ArrayList<>();
-        for (int s = 0; s < distinct.size(); s++) {
-            QwenPrompt p = distinct.get(s);
-            offset[s] = tokens;
-            count[s] = p.numPatches() / unit;
-            tokens += count[s];
-            patches += p.numPatches();
-            grids.addAll(Arrays.asList(p.gridThw()));
-        }
-        if (patches == 0) {
-            return null;
-        }
-        int values = files.config().vision().patchValues();
-        float[] pixels = new float[Math.toIntExact(patches * values)];
-        int at = 0;
-        for (QwenPrompt p : distinct) {
-            float[] v = p.pixelValues();
-            if (v.length != p.numPatches() * values) {
-                throw new IllegalArgumentException("a prompt has " + v.length + " pixel values, expected " + p.numPatches()
-                        + " patches x " + values);
-            }
-            System.arraycopy(v, 0, pixels, at, v.length);
-            at += v.length;
-        }
-        Tensor all = model.encodeImages(QwenTensors.floats(pixels, device, patches, values), grids.toArray(long[][]::new), null);
-        List<Tensor> parts = new ArrayList<>();
-        for (int slot : slotOf) {
-            if (count[slot] > 0) {
-                parts.add(all.narrow(0, offset[slot], count[slot]));
-            }
-        }
-        if (parts.isEmpty()) {
-            return null;
-        }
-        return parts.size() == 1 ? parts.get(0) : torch.cat(new TensorVector(parts.toArray(new Tensor[0])), 0);
     }
 
     /** Float32 logits [B, T, V]: the float32 hidden states times the LM head cast to float32. */

@@ -1,5 +1,6 @@
 package io.vlmrl.qwen;
 
+import io.vlmrl.nn.AttentionKv;
 import io.vlmrl.nn.KvCache;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
@@ -204,14 +205,38 @@ public final class QwenVlModel extends Module {
     public Prefill prefill(Tensor inputIds, Tensor attentionMask, Tensor imageEmbeds, long[][] gridThw, int capacity) {
         QwenTensors.requireDims("inputIds", inputIds, 2, "[B, P]");
         int b = (int) inputIds.size(0), p = (int) inputIds.size(1);
+        if (capacity < p) {
+            throw new IllegalArgumentException("capacity " + capacity + " must be >= the prompt length " + p);
+        }
+        KvCache cache = new KvCache(config.text().numLayers(), b, config.text().numKvHeads(), capacity,
+                config.text().headDim(), device(), language.embedTokensWeight().scalar_type());
+        PromptPass pass = forwardPrompts(inputIds, attentionMask, imageEmbeds, gridThw, cache);
+        Tensor keyValid = torch.zeros(b, capacity).to(device(), torch.ScalarType.Bool);
+        keyValid.narrow(1, 0, p).copy_(pass.valid());
+        Tensor logits = logits(pass.hidden().select(1, p - 1));
+        return new Prefill(new QwenDecodeState(cache, keyValid, pass.rope().nextPositions()), logits);
+    }
+
+    /**
+     * What {@link #forwardPrompts} returns: hidden states [B, P, D] after the final norm, the
+     * prompts' M-RoPE positions ({@code nextPositions()} is where text after each prompt goes on),
+     * and which positions are real tokens [B, P] (bool).
+     */
+    record PromptPass(Tensor hidden, QwenRopeIndex.Result rope, Tensor valid) {
+    }
+
+    /**
+     * Runs left-padded prompts (arguments as for {@link #prefill}), their keys and values written
+     * to {@code cache}: the generator's KV cache, or the training forward's {@code PromptKv}.
+     */
+    PromptPass forwardPrompts(Tensor inputIds, Tensor attentionMask, Tensor imageEmbeds, long[][] gridThw, AttentionKv cache) {
+        QwenTensors.requireDims("inputIds", inputIds, 2, "[B, P]");
+        int b = (int) inputIds.size(0), p = (int) inputIds.size(1);
         boolean[][] mask = maskRows(attentionMask, inputIds);
         for (int i = 0; i < b; i++) {
             if (mask != null && !mask[i][p - 1]) {
-                throw new IllegalArgumentException("prefill needs left-padded prompts: row " + i + " of attentionMask ends with padding");
+                throw new IllegalArgumentException("prompts must be left-padded: row " + i + " of attentionMask ends with padding");
             }
-        }
-        if (capacity < p) {
-            throw new IllegalArgumentException("capacity " + capacity + " must be >= the prompt length " + p);
         }
         Device device = device();
         Tensor embeds = embedInputs(inputIds, imageEmbeds);
@@ -219,13 +244,8 @@ public final class QwenVlModel extends Module {
         Tensor valid = attentionMask == null
                 ? torch.ones(b, p).to(device, torch.ScalarType.Bool)
                 : validMask(attentionMask, b, p).to(device, torch.ScalarType.Bool);
-        KvCache cache = new KvCache(config.text().numLayers(), b, config.text().numKvHeads(), capacity,
-                config.text().headDim(), device, embeds.scalar_type());
-        Tensor keyValid = torch.zeros(b, capacity).to(device, torch.ScalarType.Bool);
-        keyValid.narrow(1, 0, p).copy_(valid);
         Tensor hidden = language.forward(embeds, rope.toTensor(device), causalMask(valid), cache, null);
-        Tensor logits = logits(hidden.select(1, p - 1));
-        return new Prefill(new QwenDecodeState(cache, keyValid, rope.nextPositions()), logits);
+        return new PromptPass(hidden, rope, valid);
     }
 
     /** Feeds one token per row ({@code tokens}[B]) and returns the logits [B, V] of the next ones; advances {@code state}. */
