@@ -23,17 +23,14 @@ final class StepMetrics {
         double valid = Math.max(1, lm.validTokens()); // no kept group: every token metric is 0
         Map<String, Double> m = new LinkedHashMap<>();
         m.put(MetricNames.PG_LOSS, update.updates == 0 ? 0.0 : update.meanPgLoss);
-        m.put(MetricNames.PG_CLIPFRAC, (lm.clipUpper() + lm.clipLower()) / valid);
-        m.put(MetricNames.PG_CLIPFRAC_HIGHER, lm.clipUpper() / valid);
-        m.put(MetricNames.PG_CLIPFRAC_LOWER, lm.clipLower() / valid);
-        Map<String, Double> loss = lm.toMap(); // the by-size fractions are over their own classes of tokens
-        for (String name : new String[] {MetricNames.PG_CLIPFRAC_HIGHER_ADV_LARGE, MetricNames.PG_CLIPFRAC_HIGHER_ADV_SMALL,
-                MetricNames.PG_CLIPFRAC_LOWER_ADV_LARGE, MetricNames.PG_CLIPFRAC_LOWER_ADV_SMALL,
-                MetricNames.ADV_LARGE_FRAC}) {
+        // The token metrics the loss already names (clip fractions, ppo_kl, eps_high/mean) come from it.
+        Map<String, Double> loss = lm.toMap();
+        for (String name : new String[] {MetricNames.PG_CLIPFRAC, MetricNames.PG_CLIPFRAC_HIGHER, MetricNames.PG_CLIPFRAC_LOWER,
+                MetricNames.PG_CLIPFRAC_HIGHER_ADV_LARGE, MetricNames.PG_CLIPFRAC_HIGHER_ADV_SMALL,
+                MetricNames.PG_CLIPFRAC_LOWER_ADV_LARGE, MetricNames.PG_CLIPFRAC_LOWER_ADV_SMALL, MetricNames.ADV_LARGE_FRAC,
+                MetricNames.DUAL_CLIPFRAC, MetricNames.PPO_KL}) {
             m.put(name, loss.get(name));
         }
-        m.put(MetricNames.DUAL_CLIPFRAC, lm.dualClip() / valid);
-        m.put(MetricNames.PPO_KL, lm.sumPpoKl() / valid);
         m.put(MetricNames.KL_LOSS, update.updates == 0 ? 0.0 : update.meanKlLoss);
         m.put(MetricNames.ENTROPY, lm.sumEntropy() / valid);
         m.put(MetricNames.GRAD_NORM, update.updates == 0 ? 0.0 : update.meanGradNorm);
@@ -45,7 +42,7 @@ final class StepMetrics {
         m.put(MetricNames.LENGTH_MEAN, rollout.lengthMean());
         m.put(MetricNames.LENGTH_MAX, rollout.lengthMax());
         m.put(MetricNames.LENGTH_CLIP_RATIO, rollout.clipRatio());
-        m.put(MetricNames.EPS_HIGH_MEAN, lm.sumEpsHigh() / valid);
+        m.put(MetricNames.EPS_HIGH_MEAN, loss.get(MetricNames.EPS_HIGH_MEAN));
         m.put(MetricNames.DADS_LAMBDA_MEAN, dadsLambdaMean);
         m.put(MetricNames.STCR_WEIGHT_MEAN, stcrWeightMean);
         m.put(MetricNames.REUSE_K, (double) reuseK);
