@@ -105,21 +105,13 @@ public final class VisionLanguageModel extends Module {
      * The last response token is never fed in (nothing is predicted from it).
      */
     public Tensor responseHidden(Tensor pixels, Tensor promptIds, Tensor promptMask, Tensor responseIds) {
-        Tensors.requireDims("responseIds", responseIds, 2, "[B, T]");
-        long t = responseIds.size(1);
-        if (t < 1) {
-            throw new IllegalArgumentException("responseIds must have at least one token per row, got T = " + t);
-        }
+        long t = responseLength(responseIds);
         Prompt prompt = embedPrompt(pixels, promptIds, promptMask);
         long b = prompt.embeds().size(0);
         if (responseIds.size(0) != b) {
             throw new IllegalArgumentException("responseIds must have B = " + b + " rows (as promptIds), got " + responseIds.size(0));
         }
-        long total = prompt.length() + t - 1;
-        if (total > config.maxSeqLen()) {
-            throw new IllegalArgumentException("prompt (" + prompt.length() + " positions with image tokens) + response ("
-                    + t + ") - 1 must be <= maxSeqLen " + config.maxSeqLen() + ", got " + total);
-        }
+        requireFits(prompt, t);
         Tensor responseIn = responseIds.narrow(1, 0, t - 1);
         Tensor embeds = torch.cat(new TensorVector(prompt.embeds(), language.embed(responseIn)), 1);
         Tensor valid = torch.cat(new TensorVector(prompt.valid(),
@@ -141,11 +133,7 @@ public final class VisionLanguageModel extends Module {
      * @param responseIds [B, T]
      */
     public Tensor responseHiddenSharedPrompts(Tensor pixels, Tensor promptIds, long[] rowPrompt, Tensor responseIds) {
-        Tensors.requireDims("responseIds", responseIds, 2, "[B, T]");
-        long b = responseIds.size(0), t = responseIds.size(1);
-        if (t < 1) {
-            throw new IllegalArgumentException("responseIds must have at least one token per row, got T = " + t);
-        }
+        long b = responseIds.size(0), t = responseLength(responseIds);
         if (rowPrompt.length != b) {
             throw new IllegalArgumentException("rowPrompt: expected one prompt index per response row (" + b + "), got "
                     + rowPrompt.length);
@@ -159,10 +147,7 @@ public final class VisionLanguageModel extends Module {
         }
         Prompt prompt = embedPrompt(pixels, promptIds, null);
         long p = prompt.length();
-        if (p + t - 1 > config.maxSeqLen()) {
-            throw new IllegalArgumentException("prompt (" + p + " positions with image tokens) + response ("
-                    + t + ") - 1 must be <= maxSeqLen " + config.maxSeqLen() + ", got " + (p + t - 1));
-        }
+        requireFits(prompt, t);
         Device device = device();
         PromptKv kv = new PromptKv(config.numLayers());
         Tensor promptHidden = language.forward(prompt.embeds(), positionsOf(prompt.valid()), causalMask(prompt.valid()), kv);
@@ -180,6 +165,25 @@ public final class VisionLanguageModel extends Module {
         Tensor hidden = language.forward(language.embed(responseIds.narrow(1, 0, l).to(device, torch.ScalarType.Long)),
                 Tensors.longs(positions, device, b, l), PromptKv.responseMask(prompt.valid(), rows, l), kv.forRows(rows));
         return torch.cat(new TensorVector(last, hidden), 1);
+    }
+
+    /** T of responseIds [B, T], at least 1. */
+    private static long responseLength(Tensor responseIds) {
+        Tensors.requireDims("responseIds", responseIds, 2, "[B, T]");
+        long t = responseIds.size(1);
+        if (t < 1) {
+            throw new IllegalArgumentException("responseIds must have at least one token per row, got T = " + t);
+        }
+        return t;
+    }
+
+    /** The prompt and the first T - 1 response tokens (the ones fed in) must fit the positions. */
+    private void requireFits(Prompt prompt, long t) {
+        long total = prompt.length() + t - 1;
+        if (total > config.maxSeqLen()) {
+            throw new IllegalArgumentException("prompt (" + prompt.length() + " positions with image tokens) + response ("
+                    + t + ") - 1 must be <= maxSeqLen " + config.maxSeqLen() + ", got " + total);
+        }
     }
 
     /** The expanded prompt: embeddings [B, P', D] and validity [B, P'] (false at left padding). */
